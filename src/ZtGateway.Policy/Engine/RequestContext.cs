@@ -1,0 +1,75 @@
+using System.Net;
+
+namespace ZtGateway.Policy.Engine;
+
+/// <summary>What the host learned about the caller's token before asking for a decision.</summary>
+public enum TokenStatus
+{
+    /// <summary>Verified; <see cref="RequestContext.Principal"/> is set.</summary>
+    Valid,
+
+    /// <summary>No bearer token was sent.</summary>
+    Missing,
+
+    /// <summary>Malformed, bad signature, wrong issuer or audience, refused algorithm, unknown key.</summary>
+    Invalid,
+
+    /// <summary>Past <c>exp</c>.</summary>
+    Expired,
+
+    /// <summary>Revoked by a signal after it was issued.</summary>
+    Revoked,
+}
+
+/// <summary>What the host learned about the device-posture assertion.</summary>
+public enum DeviceStatus
+{
+    /// <summary>None was sent.</summary>
+    Absent,
+
+    /// <summary>Verified; <see cref="RequestContext.Device"/> is set.</summary>
+    Verified,
+
+    /// <summary>Sent but failed verification (signature, issuer, audience, lifetime, user binding).</summary>
+    Invalid,
+}
+
+/// <summary>
+/// One request as the decision engine sees it: no HTTP types, only verified facts. The host builds it;
+/// <c>explain</c> and <c>test</c> build it from command-line attributes.
+/// </summary>
+public sealed record RequestContext
+{
+    /// <summary>The destination segment: the segment whose listener received the request.</summary>
+    public required string Segment { get; init; }
+
+    /// <summary>HTTP method, upper case.</summary>
+    public required string Method { get; init; }
+
+    /// <summary>Request path as the listener decoded it (dot segments resolved, <c>%2F</c> left encoded).</summary>
+    public required string Path { get; init; }
+
+    /// <summary>Client address (socket peer, or the trusted-proxy-resolved one).</summary>
+    public IPAddress? ClientAddress { get; init; }
+
+    /// <summary>Token verification outcome.</summary>
+    public TokenStatus Token { get; init; } = TokenStatus.Missing;
+
+    /// <summary>The verified caller when <see cref="Token"/> is <see cref="TokenStatus.Valid"/>.</summary>
+    public Principal? Principal { get; init; }
+
+    /// <summary>Device assertion verification outcome.</summary>
+    public DeviceStatus DeviceStatus { get; init; } = DeviceStatus.Absent;
+
+    /// <summary>The verified device when <see cref="DeviceStatus"/> is <see cref="DeviceStatus.Verified"/>.</summary>
+    public DevicePosture? Device { get; init; }
+
+    /// <summary>The principal is quarantined (set by the host from signals or the admin API).</summary>
+    public bool PrincipalQuarantined { get; init; }
+
+    /// <summary>The device is quarantined.</summary>
+    public bool DeviceQuarantined { get; init; }
+
+    /// <summary>A signal asked this principal's tokens to step up (assurance-level change).</summary>
+    public bool StepUpRequired { get; init; }
+}
