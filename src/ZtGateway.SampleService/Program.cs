@@ -1,1 +1,6 @@
-return 0;
+using ZtGateway.SampleService;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+var app = builder.Build();
+app.MapSampleEndpoints();
+app.Run();

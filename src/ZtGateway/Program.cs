@@ -1,1 +1,3 @@
-return 0;
+using ZtGateway.Cli;
+
+return await ZtgwCommand.InvokeAsync(args);

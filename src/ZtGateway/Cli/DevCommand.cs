@@ -1,0 +1,191 @@
+using System.CommandLine;
+using ZtGateway.Dev;
+using ZtGateway.Policy.Configuration;
+using ZtGateway.Policy.Loading;
+
+namespace ZtGateway.Cli;
+
+/// <summary><c>ztgw dev keys|token</c>: development key material and tokens, never for production.</summary>
+internal static class DevCommand
+{
+    public static Command Create(TextWriter output, TextWriter errors) =>
+        new("dev", "Development helpers: key material and tokens (never for production)")
+        {
+            Keys(output, errors),
+            Token(output, errors),
+        };
+
+    private static Command Keys(TextWriter output, TextWriter errors)
+    {
+        var config = ZtgwCommand.ConfigOption();
+        var force = new Option<bool>("--force") { Description = "Replace key files that exist" };
+        var command = new Command("keys", "Write the development IdP, posture and signal key pairs the config names") { config, force };
+        command.SetAction(parse =>
+        {
+            var gateway = LoadGateway(parse.GetValue(config)!, errors);
+            if (gateway is null)
+            {
+                return ExitCodes.PolicyProblem;
+            }
+
+            var overwrite = parse.GetValue(force);
+            foreach (var issuer in gateway.Identity.Issuers)
+            {
+                if (issuer.Type == IssuerType.Jwks && issuer.JwksFile is { } jwks)
+                {
+                    Write(output, jwks, overwrite, rsa: true);
+                }
+            }
+
+            foreach (var source in gateway.Device.Issuers.Concat(gateway.Signals.Transmitters))
+            {
+                if (source.JwksFile is { } jwks)
+                {
+                    Write(output, jwks, overwrite, rsa: false);
+                }
+            }
+
+            output.WriteLine("These keys are for development only.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static void Write(TextWriter output, string jwks, bool overwrite, bool rsa)
+    {
+        if (File.Exists(jwks) && !overwrite)
+        {
+            output.WriteLine($"kept    {Path.GetRelativePath(Directory.GetCurrentDirectory(), jwks)} (use --force to replace)");
+            return;
+        }
+
+        var privateKey = DevKeys.PrivateKeyPathFor(jwks);
+        if (rsa)
+        {
+            DevKeys.CreateRsa(privateKey, jwks, overwrite: true);
+        }
+        else
+        {
+            DevKeys.CreateEc(privateKey, jwks, overwrite: true);
+        }
+
+        output.WriteLine($"wrote   {Path.GetRelativePath(Directory.GetCurrentDirectory(), jwks)} and {Path.GetFileName(privateKey)}");
+    }
+
+    private static Command Token(TextWriter output, TextWriter errors)
+    {
+        var config = ZtgwCommand.ConfigOption();
+        var sub = new Option<string?>("--sub") { Description = "Subject (user id)" };
+        var groups = new Option<string?>("--groups") { Description = "Comma-separated groups" };
+        var roles = new Option<string?>("--roles") { Description = "Comma-separated roles" };
+        var amr = new Option<string?>("--amr") { Description = "Comma-separated RFC 8176 methods, e.g. pwd,mfa" };
+        var acr = new Option<string?>("--acr") { Description = "Authentication context class" };
+        var authAge = new Option<string?>("--auth-age") { Description = "How long ago the user authenticated, e.g. 10m" };
+        var workload = new Option<string?>("--workload") { Description = "Mint a workload token for this id instead of a user token" };
+        var lifetime = new Option<string>("--lifetime") { Description = "Token lifetime", DefaultValueFactory = _ => "1h" };
+        var issuer = new Option<string?>("--issuer") { Description = "Name of a jwks issuer of the config (default: the first with a private key)" };
+        var command = new Command("token", "Mint a token signed with a development issuer key")
+        {
+            config, sub, groups, roles, amr, acr, authAge, workload, lifetime, issuer,
+        };
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(sub) is null && parse.GetValue(workload) is null)
+            {
+                errors.WriteLine("ztgw dev token: give --sub for a user or --workload for a service");
+                return ExitCodes.Usage;
+            }
+
+            if (!TryDuration(parse.GetValue(lifetime)!, "--lifetime", errors, out var life)
+                || !TryOptionalDuration(parse.GetValue(authAge), "--auth-age", errors, out var age))
+            {
+                return ExitCodes.Usage;
+            }
+
+            var gateway = LoadGateway(parse.GetValue(config)!, errors);
+            if (gateway is null)
+            {
+                return ExitCodes.PolicyProblem;
+            }
+
+            var wanted = parse.GetValue(issuer);
+            var chosen = gateway.Identity.Issuers.FirstOrDefault(i =>
+                i.Type == IssuerType.Jwks && i.JwksFile is not null
+                && (wanted is null ? File.Exists(DevKeys.PrivateKeyPathFor(i.JwksFile)) : i.Name == wanted));
+            if (chosen is null)
+            {
+                errors.WriteLine(wanted is null
+                    ? "ztgw dev token: no jwks issuer of the config has a private key beside its JWKS; run 'ztgw dev keys' first"
+                    : $"ztgw dev token: '{wanted}' is not a jwks issuer of the config");
+                return ExitCodes.PolicyProblem;
+            }
+
+            var privateKey = DevKeys.PrivateKeyPathFor(chosen.JwksFile!);
+            if (!File.Exists(privateKey))
+            {
+                errors.WriteLine($"ztgw dev token: {privateKey} does not exist; run 'ztgw dev keys' first");
+                return ExitCodes.PolicyProblem;
+            }
+
+            var token = DevTokens.Mint(new DevTokenRequest
+            {
+                Subject = parse.GetValue(sub) ?? parse.GetValue(workload)!,
+                Groups = Split(parse.GetValue(groups)),
+                Roles = Split(parse.GetValue(roles)),
+                Amr = Split(parse.GetValue(amr)),
+                Acr = parse.GetValue(acr),
+                AuthAge = age,
+                Workload = parse.GetValue(workload),
+                Lifetime = life,
+                Issuer = chosen.Issuer!,
+                Audience = chosen.Audiences[0],
+            }, DevKeys.LoadSigningCredentials(privateKey), TimeProvider.System);
+            output.WriteLine(token);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static GatewayConfig? LoadGateway(string path, TextWriter errors)
+    {
+        var result = PolicyLoader.Load(Path.GetFullPath(path), TimeProvider.System);
+        if (!result.Succeeded)
+        {
+            DiagnosticPrinter.Print(errors, result.Diagnostics);
+            return null;
+        }
+
+        return result.Policy!.Gateway;
+    }
+
+    private static string[] Split(string? value) =>
+        value is null ? [] : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static bool TryDuration(string text, string option, TextWriter errors, out TimeSpan value)
+    {
+        if (Durations.TryParse(text, out value))
+        {
+            return true;
+        }
+
+        errors.WriteLine($"ztgw dev token: {option} '{text}' is not a duration (use e.g. 30s, 15m, 12h)");
+        return false;
+    }
+
+    private static bool TryOptionalDuration(string? text, string option, TextWriter errors, out TimeSpan? value)
+    {
+        value = null;
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (!TryDuration(text, option, errors, out var parsed))
+        {
+            return false;
+        }
+
+        value = parsed;
+        return true;
+    }
+}

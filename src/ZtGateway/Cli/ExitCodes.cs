@@ -1,0 +1,9 @@
+namespace ZtGateway.Cli;
+
+/// <summary>Exit codes of <c>ztgw</c> (DESIGN.md section 7).</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+    public const int PolicyProblem = 1;
+    public const int Usage = 2;
+}

@@ -1,0 +1,32 @@
+using System.CommandLine;
+using ZtGateway.Policy.Loading;
+
+namespace ZtGateway.Cli;
+
+/// <summary><c>ztgw validate [--config PATH]</c>: report every problem of a policy at once.</summary>
+internal static class ValidateCommand
+{
+    public static Command Create(TextWriter output, TextWriter errors)
+    {
+        var config = ZtgwCommand.ConfigOption();
+        var command = new Command("validate", "Check gateway.yaml and every segment file; report every error") { config };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(config)!;
+            var result = PolicyLoader.Load(Path.GetFullPath(path), TimeProvider.System);
+            DiagnosticPrinter.Print(result.Succeeded ? output : errors, result.Diagnostics);
+            if (!result.Succeeded)
+            {
+                var count = result.Diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error);
+                errors.WriteLine($"{path}: invalid ({count} error{(count == 1 ? "" : "s")})");
+                return ExitCodes.PolicyProblem;
+            }
+
+            var policy = result.Policy!;
+            var routes = policy.Segments.Values.Sum(s => s.Routes.Count);
+            output.WriteLine($"{path}: valid ({policy.Segments.Count} segments, {routes} routes, version {policy.Version[..12]})");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,13 @@
+using ZtGateway.Policy.Engine;
+
+namespace ZtGateway.Enforcement;
+
+/// <summary>The decision taken for the current request, for the stages after enforcement (upstream errors, audit).</summary>
+internal sealed class DecisionFeature
+{
+    public required string DecisionId { get; init; }
+
+    public required string TraceId { get; init; }
+
+    public required Decision Decision { get; init; }
+}

@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ZtGateway.Policy.Engine;
+
+namespace ZtGateway.Enforcement;
+
+/// <summary>
+/// Writes a refusal as RFC 9457 problem+json with the RFC 6750 / RFC 9470 challenge (DESIGN.md section 5).
+/// The body names only the reason code: never token contents, rule names or other policy internals.
+/// </summary>
+internal static class DenialWriter
+{
+    public const string ProblemContentType = "application/problem+json";
+    private const string TypePrefix = "urn:ztgw:problem:";
+
+    public static Task WriteAsync(HttpContext context, string segment, ReasonCode reason, string decisionId, string traceId,
+        IReadOnlyList<string>? acrValues = null, TimeSpan? maxAge = null, int? status = null)
+    {
+        var response = context.Response;
+        var code = reason.ToCode();
+        var statusCode = status ?? ReasonStatus.For(reason);
+        response.StatusCode = statusCode;
+        response.ContentType = ProblemContentType;
+        response.Headers.CacheControl = "no-store";
+
+        var challenge = Challenge(segment, reason, acrValues, maxAge);
+        if (challenge is not null)
+        {
+            response.Headers.WWWAuthenticate = challenge;
+        }
+
+        var buffer = new MemoryStream(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", TypePrefix + code);
+            json.WriteString("title", ReasonStatus.Title(reason));
+            json.WriteNumber("status", statusCode);
+            json.WriteString("reason", code);
+            json.WriteString("traceId", traceId);
+            json.WriteString("decisionId", decisionId);
+            json.WriteEndObject();
+        }
+
+        response.ContentLength = buffer.Length;
+        return response.Body.WriteAsync(buffer.GetBuffer(), 0, (int)buffer.Length, context.RequestAborted);
+    }
+
+    /// <summary>The <c>WWW-Authenticate</c> value for a reason, or null when none is due (403, 404, 5xx).</summary>
+    public static string? Challenge(string segment, ReasonCode reason, IReadOnlyList<string>? acrValues, TimeSpan? maxAge)
+    {
+        var realm = "Bearer realm=\"ztgw:" + segment + "\"";
+        switch (reason)
+        {
+            case ReasonCode.TokenMissing:
+                return realm;
+            case ReasonCode.TokenInvalid or ReasonCode.TokenExpired or ReasonCode.TokenRevoked:
+                return realm + ", error=\"invalid_token\"";
+            case ReasonCode.MfaRequired or ReasonCode.AuthTooOld or ReasonCode.AcrInsufficient:
+                var builder = new StringBuilder(realm).Append(", error=\"insufficient_user_authentication\"");
+                if (acrValues is { Count: > 0 })
+                {
+                    builder.Append(", acr_values=\"").Append(string.Join(' ', acrValues)).Append('"');
+                }
+
+                if (maxAge is { } age)
+                {
+                    builder.Append(", max_age=").Append(((long)age.TotalSeconds).ToString(CultureInfo.InvariantCulture));
+                }
+
+                return builder.ToString();
+            default:
+                return null;
+        }
+    }
+}

@@ -1,0 +1,278 @@
+using ZtGateway.Dev;
+using ZtGateway.Identity;
+using ZtGateway.Policy.Configuration;
+using ZtGateway.Policy.Engine;
+using ZtGateway.Policy.Loading;
+
+namespace ZtGateway.Hosting;
+
+/// <summary>
+/// A running gateway: the validated policy, one listener per served segment, and the watcher that
+/// reloads the policy. An invalid policy at start opens no port at all.
+/// </summary>
+internal sealed partial class GatewayHost : IAsyncDisposable
+{
+    private readonly GatewayHostOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly bool _ownsLoggerFactory;
+    private readonly ILogger _logger;
+    private readonly List<SegmentListener> _listeners = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _reloadLock = new(1, 1);
+    private Task _watcher = Task.CompletedTask;
+
+    private GatewayHost(GatewayHostOptions options, ILoggerFactory loggerFactory, bool ownsLoggerFactory, GatewayStateHolder state)
+    {
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _ownsLoggerFactory = ownsLoggerFactory;
+        _logger = loggerFactory.CreateLogger("ZtGateway.Host");
+        State = state;
+    }
+
+    public GatewayStateHolder State { get; }
+
+    /// <summary>Bound address of each served segment's listener.</summary>
+    public IReadOnlyDictionary<string, Uri> Listeners => _listeners.ToDictionary(l => l.Segment, l => l.Addresses[0], StringComparer.Ordinal);
+
+    /// <summary>
+    /// Loads and validates the policy, then opens the listeners. Returns the diagnostics and no host when
+    /// the policy is invalid or a listener cannot be opened.
+    /// </summary>
+    public static async Task<(GatewayHost? Host, IReadOnlyList<Diagnostic> Diagnostics)> StartAsync(
+        GatewayHostOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var configPath = Path.GetFullPath(options.ConfigPath);
+        options = options with { ConfigPath = configPath };
+
+        var ownsLoggerFactory = options.LoggerFactory is null;
+        var loggerFactory = options.LoggerFactory ?? ConsoleLogging.Create();
+        var logger = loggerFactory.CreateLogger("ZtGateway.Host");
+
+        var loaded = PolicyLoader.Load(configPath, options.TimeProvider);
+        if (!loaded.Succeeded)
+        {
+            if (ownsLoggerFactory)
+            {
+                loggerFactory.Dispose();
+            }
+
+            return (null, loaded.Diagnostics);
+        }
+
+        var policy = loaded.Policy!;
+        foreach (var warning in loaded.Diagnostics)
+        {
+            Log.PolicyWarning(logger, warning.Format());
+        }
+
+        var segments = SelectSegments(policy, options.Segment);
+        if (segments is null)
+        {
+            if (ownsLoggerFactory)
+            {
+                loggerFactory.Dispose();
+            }
+
+            var location = new SourceLocation(configPath, 1, 1);
+            return (null, [new Diagnostic(DiagnosticSeverity.Error, location, $"--segment '{options.Segment}' is not a segment of this policy")]);
+        }
+
+        if (options.CreateMissingDevKeys)
+        {
+            DevKeyBootstrap.EnsureKeys(policy.Gateway, logger);
+        }
+
+        var state = new GatewayStateHolder(BuildState(policy, options, loggerFactory));
+        var host = new GatewayHost(options, loggerFactory, ownsLoggerFactory, state);
+        try
+        {
+            foreach (var segment in segments)
+            {
+                var listener = SegmentListener.Create(segment, state, loggerFactory, Path.GetDirectoryName(configPath)!);
+                host._listeners.Add(listener);
+                await listener.StartAsync(cancellationToken);
+                Log.ListenerStarted(logger, segment.Name, string.Join(", ", listener.Addresses));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            await host.DisposeAsync();
+            var location = new SourceLocation(configPath, 1, 1);
+            return (null, [new Diagnostic(DiagnosticSeverity.Error, location, "cannot open a segment listener: " + ex.Message)]);
+        }
+
+        Log.PolicyLoaded(logger, policy.Version, policy.Segments.Count);
+        if (options.WatchForChanges)
+        {
+            host._watcher = Task.Run(() => host.WatchAsync(host._stopping.Token), CancellationToken.None);
+        }
+
+        return (host, loaded.Diagnostics);
+    }
+
+    /// <summary>
+    /// Reads the policy again; a valid one replaces the live state atomically, an invalid one is logged in
+    /// full and the last good policy keeps serving.
+    /// </summary>
+    public async Task<PolicyLoadResult> ReloadAsync()
+    {
+        await _reloadLock.WaitAsync();
+        try
+        {
+            var loaded = PolicyLoader.Load(_options.ConfigPath, _options.TimeProvider);
+            if (!loaded.Succeeded)
+            {
+                foreach (var diagnostic in loaded.Diagnostics)
+                {
+                    Log.ReloadDiagnostic(_logger, diagnostic.Format());
+                }
+
+                Log.ReloadRejected(_logger, State.Current.Policy.Version);
+                return loaded;
+            }
+
+            var policy = loaded.Policy!;
+            var listenerProblem = ListenerChange(State.Current.Policy, policy);
+            if (listenerProblem is not null)
+            {
+                var diagnostic = new Diagnostic(DiagnosticSeverity.Error, listenerProblem.Value.Location, listenerProblem.Value.Message);
+                Log.ReloadDiagnostic(_logger, diagnostic.Format());
+                Log.ReloadRejected(_logger, State.Current.Policy.Version);
+                return new PolicyLoadResult(null, [.. loaded.Diagnostics, diagnostic]);
+            }
+
+            if (_options.CreateMissingDevKeys)
+            {
+                DevKeyBootstrap.EnsureKeys(policy.Gateway, _logger);
+            }
+
+            // Clusters first, so a service the new policy allows is routable the moment the policy is live.
+            foreach (var listener in _listeners)
+            {
+                listener.Update(policy.Segments[listener.Segment]);
+            }
+
+            var previous = State.Swap(BuildState(policy, _options, _loggerFactory));
+            _ = DisposeLaterAsync(previous);
+            Log.PolicyLoaded(_logger, policy.Version, policy.Segments.Count);
+            return loaded;
+        }
+        finally
+        {
+            _reloadLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _watcher;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        foreach (var listener in _listeners)
+        {
+            await listener.DisposeAsync();
+        }
+
+        State.Current.Dispose();
+        _stopping.Dispose();
+        _reloadLock.Dispose();
+        if (_ownsLoggerFactory)
+        {
+            _loggerFactory.Dispose();
+        }
+    }
+
+    private static GatewayState BuildState(PolicySet policy, GatewayHostOptions options, ILoggerFactory loggerFactory) =>
+        new(new PolicyEngine(policy, options.TimeProvider),
+            new TokenValidator(policy.Gateway.Identity, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Identity")));
+
+    private static List<SegmentConfig>? SelectSegments(PolicySet policy, string segment)
+    {
+        if (segment.Equals("all", StringComparison.Ordinal))
+        {
+            return [.. policy.Segments.Values.OrderBy(s => s.Name, StringComparer.Ordinal)];
+        }
+
+        return policy.Segments.TryGetValue(segment, out var one) ? [one] : null;
+    }
+
+    // Listeners are opened once per process; a reload that would move or drop one needs a restart.
+    private (SourceLocation Location, string Message)? ListenerChange(PolicySet current, PolicySet next)
+    {
+        foreach (var listener in _listeners)
+        {
+            if (!next.Segments.TryGetValue(listener.Segment, out var segment))
+            {
+                return (new SourceLocation(next.Gateway.FilePath, 1, 1), $"segment '{listener.Segment}' was removed; restart the gateway to close its listener");
+            }
+
+            if (!string.Equals(segment.Listen, current.Segments[listener.Segment].Listen, StringComparison.Ordinal))
+            {
+                return (segment.Location, $"segment '{segment.Name}': listen changed; restart the gateway to move its listener");
+            }
+        }
+
+        return null;
+    }
+
+    private async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        var fingerprint = PolicyFiles.Fingerprint(State.Current.Policy.Gateway);
+        using var timer = new PeriodicTimer(_options.WatchInterval);
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            var now = PolicyFiles.Fingerprint(State.Current.Policy.Gateway);
+            if (now == fingerprint)
+            {
+                continue;
+            }
+
+            fingerprint = now;
+            try
+            {
+                await ReloadAsync();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A reload must never take the gateway down; the last good policy keeps serving.
+                Log.ReloadFailed(_logger, ex);
+            }
+        }
+    }
+
+    private static async Task DisposeLaterAsync(GatewayState previous)
+    {
+        // Requests in flight may still hold the previous state.
+        await Task.Delay(TimeSpan.FromSeconds(30));
+        previous.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Policy {Version} loaded with {Segments} segments")]
+        public static partial void PolicyLoaded(ILogger logger, string version, int segments);
+
+        [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "{Diagnostic}")]
+        public static partial void PolicyWarning(ILogger logger, string diagnostic);
+
+        [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Policy reload: {Diagnostic}")]
+        public static partial void ReloadDiagnostic(ILogger logger, string diagnostic);
+
+        [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "Policy reload rejected; policy {Version} keeps serving")]
+        public static partial void ReloadRejected(ILogger logger, string version);
+
+        [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "Policy reload failed; the last good policy keeps serving")]
+        public static partial void ReloadFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Segment {Segment} listening on {Addresses}")]
+        public static partial void ListenerStarted(ILogger logger, string segment, string addresses);
+    }
+}

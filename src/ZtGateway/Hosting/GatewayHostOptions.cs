@@ -1,0 +1,29 @@
+namespace ZtGateway.Hosting;
+
+/// <summary>How to start a gateway process.</summary>
+internal sealed record GatewayHostOptions
+{
+    /// <summary>Path of gateway.yaml. Required.</summary>
+    public required string ConfigPath { get; init; }
+
+    /// <summary>The segment whose listener to open, or <c>all</c> (the default).</summary>
+    public string Segment { get; init; } = "all";
+
+    /// <summary>Defaults to <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Watch the policy files and reload on change. Defaults to true.</summary>
+    public bool WatchForChanges { get; init; } = true;
+
+    /// <summary>How often the policy files are checked for change. Defaults to 500 ms.</summary>
+    public TimeSpan WatchInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Create missing development key files that the config names. Defaults to true.</summary>
+    public bool CreateMissingDevKeys { get; init; } = true;
+
+    /// <summary>Handler for identity-provider metadata and key fetches; null uses a default one.</summary>
+    public HttpMessageHandler? Backchannel { get; init; }
+
+    /// <summary>Where logs go; null logs to the console.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+}

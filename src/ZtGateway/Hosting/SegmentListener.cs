@@ -1,0 +1,167 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Yarp.ReverseProxy.Configuration;
+using ZtGateway.Enforcement;
+using ZtGateway.Policy.Configuration;
+using YarpRoute = Yarp.ReverseProxy.Configuration.RouteConfig;
+
+namespace ZtGateway.Hosting;
+
+/// <summary>
+/// One segment's own listener: a Kestrel server with its own container and its own YARP table, holding
+/// only the clusters of that segment's services. A request can reach a segment's services only through
+/// this listener, whatever its Host header says, because no other listener knows them.
+/// </summary>
+internal sealed class SegmentListener : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly InMemoryConfigProvider _proxyConfig;
+
+    private SegmentListener(string segment, WebApplication app, InMemoryConfigProvider proxyConfig)
+    {
+        Segment = segment;
+        _app = app;
+        _proxyConfig = proxyConfig;
+    }
+
+    public string Segment { get; }
+
+    /// <summary>The addresses Kestrel actually bound (port 0 resolved).</summary>
+    public IReadOnlyList<Uri> Addresses { get; private set; } = [];
+
+    public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, ILoggerFactory loggerFactory, string contentRoot)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "ztgw",
+            ContentRootPath = contentRoot,
+            EnvironmentName = Environments.Production,
+        });
+
+        // Only our configuration decides what this listener binds and logs; ambient ASPNETCORE_* settings do not.
+        builder.Configuration.Sources.Clear();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(state);
+        builder.Services.AddSingleton(new SegmentIdentity(segment.Name));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            ListenerEndpoint.Configure(kestrel, segment.Listen);
+        });
+
+        builder.Services.AddReverseProxy().LoadFromMemory([CatchAllRoute(segment.Name)], Clusters(segment));
+
+        var app = builder.Build();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<EnforcementMiddleware>();
+            proxy.UseMiddleware<UpstreamErrorMiddleware>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+
+        var provider = app.Services.GetRequiredService<InMemoryConfigProvider>();
+        return new SegmentListener(segment.Name, app, provider);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _app.StartAsync(cancellationToken);
+        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        Addresses = [.. addresses.Select(a => new Uri(a.Replace("[::]", "[::1]", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)))];
+    }
+
+    /// <summary>Loads the clusters of a newly accepted policy for this segment.</summary>
+    public void Update(SegmentConfig segment) => _proxyConfig.Update([CatchAllRoute(segment.Name)], Clusters(segment));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+    }
+
+    // Route matching belongs to the policy engine (one implementation, shared with explain and test); YARP
+    // only needs one route to enter its pipeline, and the enforcement stage reassigns the decided cluster.
+    private static YarpRoute CatchAllRoute(string segment) => new()
+    {
+        RouteId = "ztgw-" + segment,
+        ClusterId = ClusterIds.Unrouted,
+        Match = new RouteMatch { Path = "/{**ztgw-path}" },
+    };
+
+    private static List<ClusterConfig> Clusters(SegmentConfig segment)
+    {
+        var clusters = new List<ClusterConfig> { new() { ClusterId = ClusterIds.Unrouted } };
+        foreach (var service in segment.Services.Values)
+        {
+            var destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
+            for (var i = 0; i < service.Destinations.Count; i++)
+            {
+                destinations[service.Name + "-" + i] = new DestinationConfig { Address = service.Destinations[i] };
+            }
+
+            clusters.Add(new ClusterConfig
+            {
+                ClusterId = ClusterIds.For(service.Name),
+                Destinations = destinations,
+                LoadBalancingPolicy = "RoundRobin",
+                HealthCheck = new HealthCheckConfig
+                {
+                    Passive = new PassiveHealthCheckConfig { Enabled = true, ReactivationPeriod = TimeSpan.FromSeconds(10) },
+                    Active = service.HealthCheck is null ? null : new ActiveHealthCheckConfig
+                    {
+                        Enabled = true,
+                        Path = service.HealthCheck,
+                        Interval = TimeSpan.FromSeconds(5),
+                        Timeout = TimeSpan.FromSeconds(2),
+                        Policy = "ConsecutiveFailures",
+                    },
+                },
+            });
+        }
+
+        return clusters;
+    }
+}
+
+/// <summary>Turns a listen URL into an explicit Kestrel endpoint.</summary>
+internal static class ListenerEndpoint
+{
+    public static void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string listen)
+    {
+        var uri = new Uri(listen);
+        var https = uri.Scheme == Uri.UriSchemeHttps;
+        var host = uri.Host.Trim('[', ']');
+        Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> configure = options =>
+        {
+            if (https)
+            {
+                options.UseHttps();
+            }
+        };
+
+        if (host is "0.0.0.0" or "*" or "+")
+        {
+            kestrel.ListenAnyIP(uri.Port, configure);
+        }
+        else if (host == "::")
+        {
+            kestrel.Listen(IPAddress.IPv6Any, uri.Port, configure);
+        }
+        else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            kestrel.ListenLocalhost(uri.Port, configure);
+        }
+        else if (IPAddress.TryParse(host, out var address))
+        {
+            kestrel.Listen(address, uri.Port, configure);
+        }
+        else
+        {
+            throw new InvalidOperationException($"listen address '{listen}' must name an IP address, localhost or 0.0.0.0");
+        }
+    }
+}

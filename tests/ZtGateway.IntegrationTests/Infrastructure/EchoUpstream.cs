@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace ZtGateway.IntegrationTests.Infrastructure;
+
+/// <summary>A real upstream on 127.0.0.1 that records every request it receives and echoes it.</summary>
+public sealed class EchoUpstream : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private EchoUpstream(WebApplication app, string name)
+    {
+        _app = app;
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public string Url { get; private set; } = string.Empty;
+
+    public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
+
+    public static async Task<EchoUpstream> StartAsync(string name = "upstream")
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var upstream = new EchoUpstream(app, name);
+        app.Run(async context =>
+        {
+            var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+            upstream.Requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? string.Empty, headers));
+            await context.Response.WriteAsJsonAsync(new { service = name, path = context.Request.Path.Value, method = context.Request.Method });
+        });
+        await app.StartAsync();
+        upstream.Url = app.Urls.First();
+        return upstream;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+public sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers);

@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace ZtGateway.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The two-segment network most tests run against. Loopback callers belong to finance by network; hr
+/// declares a network nothing here comes from, so an hr workload calling from loopback is out of place.
+/// </summary>
+public static class Topology
+{
+    public const string LedgerSync = "spiffe://corp.test/finance/ledger-sync";
+    public const string PayrollEngine = "spiffe://corp.test/hr/payroll-engine";
+
+    public static Dictionary<string, string> Standard(string ledgerUrl, string payrollUrl, DateTimeOffset grantUntil) => new()
+    {
+        ["finance"] = $$"""
+            segment: finance
+            listen: http://127.0.0.1:0
+            members:
+              workloads: [{{LedgerSync}}]
+              networks: [127.0.0.0/8]
+            defaults:
+              mfa: required
+              device: any
+              maxAuthAge: 12h
+            services:
+              ledger:
+                destinations: [{{ledgerUrl}}]
+              vault:
+                destinations: [{{ledgerUrl}}]
+                passAuthorization: true
+              dead:
+                destinations: [http://127.0.0.1:{{UnusedPort()}}]
+            routes:
+              - id: ledger
+                match: { path: "/ledger/{**rest}", methods: [GET] }
+                service: ledger
+                allow:
+                  - name: finance-staff
+                    from: [finance]
+                    users: { groups: [finance-staff] }
+              - id: ledger-close
+                match: { path: "/ledger/close/{**rest}" }
+                service: ledger
+                allow:
+                  - name: controllers
+                    from: [finance]
+                    users: { roles: [Controller] }
+                    maxAuthAge: 15m
+                    acr: [phr]
+              - id: vault
+                match: { path: "/vault/{**rest}" }
+                service: vault
+                allow:
+                  - name: vault-users
+                    from: [finance]
+                    users: { groups: [finance-staff] }
+                    device: compliant
+              - id: archive
+                match: { path: "/archive/{**rest}" }
+                service: ledger
+                allow:
+                  - name: finance-staff
+                    from: [finance]
+                    users: { groups: [finance-staff] }
+                deny:
+                  - name: no-contractors
+                    users: { groups: [contractors] }
+              - id: reports
+                match: { path: "/reports/{**rest}" }
+                service: ledger
+                allow:
+                  - name: only-bob
+                    from: [finance]
+                    users: { subjects: [bob] }
+              - id: dead
+                match: { path: "/dead/{**rest}" }
+                service: dead
+                allow:
+                  - name: finance-staff
+                    from: [finance]
+                    users: { groups: [finance-staff] }
+            """,
+        ["hr"] = $$"""
+            segment: hr
+            listen: http://127.0.0.1:0
+            members:
+              workloads: [{{PayrollEngine}}]
+              networks: [10.20.0.0/16]
+            services:
+              payroll:
+                destinations: [{{payrollUrl}}]
+            routes:
+              - id: payroll-read
+                match: { path: "/payroll/{**rest}", methods: [GET] }
+                service: payroll
+                allow:
+                  - name: hr-staff
+                    from: [hr]
+                    users: { groups: [hr-staff] }
+                  - name: ledger-sync
+                    from: [finance]
+                    workloads: [{{LedgerSync}}]
+                    until: {{grantUntil.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}}
+                  - name: payroll-engine
+                    from: [hr]
+                    workloads: [{{PayrollEngine}}]
+            """,
+    };
+
+    /// <summary>A loopback port that nothing listens on (bound, then released).</summary>
+    public static int UnusedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
