@@ -13,6 +13,7 @@ internal static class DevCommand
         {
             Keys(output, errors),
             Token(output, errors),
+            Posture(output, errors),
         };
 
     private static Command Keys(TextWriter output, TextWriter errors)
@@ -141,6 +142,59 @@ internal static class DevCommand
                 Audience = chosen.Audiences[0],
             }, DevKeys.LoadSigningCredentials(privateKey), TimeProvider.System);
             output.WriteLine(token);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Posture(TextWriter output, TextWriter errors)
+    {
+        var config = ZtgwCommand.ConfigOption();
+        var device = new Option<string>("--device") { Description = "Device id (the assertion's sub)", Required = true };
+        var segment = new Option<string>("--segment") { Description = "The device's home segment", Required = true };
+        var compliant = new Option<bool>("--compliant") { Description = "Report the device compliant" };
+        var managed = new Option<bool>("--managed") { Description = "Report the device managed" };
+        var risk = new Option<string>("--risk") { Description = "low, medium or high", DefaultValueFactory = _ => "low" };
+        var user = new Option<string?>("--user") { Description = "Bind the assertion to this user's sub" };
+        var lifetime = new Option<string>("--lifetime") { Description = "Assertion lifetime (at most device.maxAge)", DefaultValueFactory = _ => "10m" };
+        var command = new Command("posture", "Mint a device-posture assertion signed with the development posture key")
+        {
+            config, device, segment, compliant, managed, risk, user, lifetime,
+        };
+        risk.AcceptOnlyFromAmong("low", "medium", "high");
+        command.SetAction(parse =>
+        {
+            if (!TryDuration(parse.GetValue(lifetime)!, "--lifetime", errors, out var life))
+            {
+                return ExitCodes.Usage;
+            }
+
+            var gateway = LoadGateway(parse.GetValue(config)!, errors);
+            if (gateway is null)
+            {
+                return ExitCodes.PolicyProblem;
+            }
+
+            var issuer = gateway.Device.Issuers.FirstOrDefault(i => i.JwksFile is not null && File.Exists(DevKeys.PrivateKeyPathFor(i.JwksFile)));
+            if (issuer is null)
+            {
+                errors.WriteLine("ztgw dev posture: no posture issuer of the config has a private key beside its JWKS; run 'ztgw dev keys' first");
+                return ExitCodes.PolicyProblem;
+            }
+
+            var assertion = DevPostures.Mint(new DevPostureRequest
+            {
+                DeviceId = parse.GetValue(device)!,
+                Segment = parse.GetValue(segment)!,
+                Compliant = parse.GetValue(compliant),
+                Managed = parse.GetValue(managed),
+                Risk = parse.GetValue(risk)!,
+                User = parse.GetValue(user),
+                Issuer = issuer.Issuer,
+                Audience = gateway.Device.Audience,
+                Lifetime = life > gateway.Device.MaxAge ? gateway.Device.MaxAge : life,
+            }, DevKeys.LoadSigningCredentials(DevKeys.PrivateKeyPathFor(issuer.JwksFile!)), TimeProvider.System);
+            output.WriteLine(assertion);
             return ExitCodes.Success;
         });
         return command;

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
+using ZtGateway.Audit;
 using ZtGateway.Hosting;
 using ZtGateway.Policy.Engine;
 
@@ -7,8 +9,9 @@ namespace ZtGateway.Enforcement;
 
 /// <summary>
 /// The Policy Enforcement Point of one segment listener. Runs first in the YARP pipeline: strips headers a
-/// caller may not set, verifies credentials, asks the engine, and either answers the refusal or points YARP
-/// at the decided service's cluster. Nothing reaches an upstream without passing here.
+/// caller may not set, verifies the token and the device assertion, asks the engine, audits, and either
+/// answers the refusal or points YARP at the decided service's cluster with a fresh gateway assertion.
+/// Nothing reaches an upstream without passing here.
 /// </summary>
 internal sealed partial class EnforcementMiddleware
 {
@@ -16,20 +19,23 @@ internal sealed partial class EnforcementMiddleware
     private readonly string _segment;
     private readonly GatewayStateHolder _state;
     private readonly IProxyStateLookup _proxyState;
+    private readonly TimeProvider _time;
     private readonly ILogger<EnforcementMiddleware> _logger;
 
     public EnforcementMiddleware(RequestDelegate next, SegmentIdentity segment, GatewayStateHolder state,
-        IProxyStateLookup proxyState, ILogger<EnforcementMiddleware> logger)
+        IProxyStateLookup proxyState, TimeProvider timeProvider, ILogger<EnforcementMiddleware> logger)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(segment);
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(proxyState);
+        ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(logger);
         _next = next;
         _segment = segment.Name;
         _state = state;
         _proxyState = proxyState;
+        _time = timeProvider;
         _logger = logger;
     }
 
@@ -41,7 +47,7 @@ internal sealed partial class EnforcementMiddleware
         var decisionId = Guid.CreateVersion7().ToString();
         var traceId = Activity.Current?.TraceId.ToHexString() ?? ActivityTraceId.CreateRandom().ToHexString();
 
-        InboundHeaders.StripUntrusted(request.Headers, policy.Gateway.Device.Header);
+        var deviceHeader = InboundHeaders.StripUntrusted(request.Headers, policy.Gateway.Device.Header);
         var authorization = request.Headers.Authorization;
 
         var token = await state.Tokens.ValidateAsync(authorization.Count == 1 ? authorization[0] : null, context.RequestAborted);
@@ -50,6 +56,13 @@ internal sealed partial class EnforcementMiddleware
             // Two Authorization headers: which one the upstream believes is anyone's guess.
             token = token with { Status = TokenStatus.Invalid, Principal = null, Detail = "more than one Authorization header" };
         }
+
+        var posture = deviceHeader.Count switch
+        {
+            0 => Device.PostureOutcome.Absent,
+            1 => await state.Posture.VerifyAsync(deviceHeader[0], token.Principal, context.RequestAborted),
+            _ => Device.PostureOutcome.Invalid("more than one device assertion"),
+        };
 
         var requestContext = new RequestContext
         {
@@ -60,14 +73,16 @@ internal sealed partial class EnforcementMiddleware
                 request.Headers["X-Forwarded-For"].ToString(), policy.Gateway.Gateway.TrustedProxies),
             Token = token.Status,
             Principal = token.Principal,
-            // Device-posture verification is not wired yet: no device is ever believed (fail closed).
-            DeviceStatus = DeviceStatus.Absent,
+            DeviceStatus = posture.Status,
+            Device = posture.Device,
         };
 
         var decision = state.Engine.Decide(requestContext);
+        var audit = new PendingAudit(state.Audit, _time, decisionId, traceId, decision, requestContext, policy.Version);
         if (!decision.Allowed)
         {
-            Log.Denied(_logger, decisionId, _segment, decision.Reason.ToCode(), decision.RouteId, token.Detail);
+            Log.Denied(_logger, decisionId, _segment, decision.Reason.ToCode(), decision.RouteId, token.Detail, posture.Detail);
+            audit.Record(ReasonStatus.For(decision.Reason), decision.Reason);
             await DenialWriter.WriteAsync(context, _segment, decision.Reason, decisionId, traceId, decision.AcrValues, decision.MaxAuthAge);
             return;
         }
@@ -75,8 +90,9 @@ internal sealed partial class EnforcementMiddleware
         var service = policy.Segments[_segment].Services[decision.Service!];
         if (!_proxyState.TryGetCluster(ClusterIds.For(service.Name), out var cluster))
         {
-            // The policy allowed a service whose cluster is not loaded yet: refuse rather than guess.
+            // The policy allowed a service whose cluster is not loaded: refuse rather than guess.
             Log.ClusterMissing(_logger, service.Name, _segment);
+            audit.Record(StatusCodes.Status503ServiceUnavailable, ReasonCode.UpstreamUnavailable);
             await DenialWriter.WriteAsync(context, _segment, ReasonCode.UpstreamUnavailable, decisionId, traceId);
             return;
         }
@@ -87,16 +103,83 @@ internal sealed partial class EnforcementMiddleware
         }
 
         request.Headers.Remove("X-Forwarded-For");
+        request.Headers[state.Assertions.Settings.Header] = state.Assertions.Issue(decision, token.Principal!, posture.Device, decisionId);
         context.Features.Set(new DecisionFeature { DecisionId = decisionId, TraceId = traceId, Decision = decision });
         context.ReassignProxyRequest(cluster);
-        await _next(context);
+
+        // The line is written as the response starts, so a response that was sent is always audited; the
+        // finally covers requests whose response never started (client gone, forwarder failure).
+        context.Response.OnStarting(static s =>
+        {
+            var (pending, http) = ((PendingAudit, HttpContext))s;
+            pending.RecordOutcome(http);
+            return Task.CompletedTask;
+        }, (audit, context));
+        try
+        {
+            await _next(context);
+        }
+        finally
+        {
+            audit.RecordOutcome(context);
+        }
+    }
+
+    /// <summary>One decision's audit line, written exactly once.</summary>
+    private sealed class PendingAudit(AuditTrail trail, TimeProvider time, string decisionId, string traceId, Decision decision,
+        RequestContext request, string policyVersion)
+    {
+        private int _written;
+
+        public void RecordOutcome(HttpContext context)
+        {
+            var error = context.GetForwarderErrorFeature()?.Error ?? ForwarderError.None;
+            var reason = error switch
+            {
+                ForwarderError.None => ReasonCode.Allowed,
+                ForwarderError.RequestTimedOut => ReasonCode.UpstreamTimeout,
+                _ => ReasonCode.UpstreamUnavailable,
+            };
+            var status = reason switch
+            {
+                ReasonCode.UpstreamTimeout => StatusCodes.Status504GatewayTimeout,
+                ReasonCode.UpstreamUnavailable when error == ForwarderError.NoAvailableDestinations => StatusCodes.Status503ServiceUnavailable,
+                ReasonCode.UpstreamUnavailable => StatusCodes.Status502BadGateway,
+                _ => context.Response.StatusCode,
+            };
+            Record(status, reason);
+        }
+
+        public void Record(int status, ReasonCode reason)
+        {
+            if (Interlocked.Exchange(ref _written, 1) != 0)
+            {
+                return;
+            }
+
+            trail.Record(new AuditEvent
+            {
+                Time = time.GetUtcNow(),
+                DecisionId = decisionId,
+                TraceId = traceId,
+                Decision = decision,
+                Reason = reason,
+                Method = request.Method,
+                Path = request.Path,
+                StatusCode = status,
+                ClientAddress = request.ClientAddress,
+                Principal = request.Principal,
+                Device = request.Device,
+                PolicyVersion = policyVersion,
+            });
+        }
     }
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 1001, Level = LogLevel.Information,
-            Message = "Denied {DecisionId} on segment {Segment}: {Reason} (route {Route}; token: {TokenDetail})")]
-        public static partial void Denied(ILogger logger, string decisionId, string segment, string reason, string? route, string tokenDetail);
+            Message = "Denied {DecisionId} on segment {Segment}: {Reason} (route {Route}; token: {TokenDetail}; device: {DeviceDetail})")]
+        public static partial void Denied(ILogger logger, string decisionId, string segment, string reason, string? route, string tokenDetail, string deviceDetail);
 
         [LoggerMessage(EventId = 1002, Level = LogLevel.Error,
             Message = "No cluster is loaded for service {Service} of segment {Segment}; refusing")]

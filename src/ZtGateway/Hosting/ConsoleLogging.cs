@@ -8,6 +8,8 @@ internal static class ConsoleLogging
         logging.SetMinimumLevel(level);
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Yarp", LogLevel.Warning);
+        // Standard output carries the audit trail; logs go to standard error.
+        logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         logging.AddSimpleConsole(console =>
         {
             console.SingleLine = true;

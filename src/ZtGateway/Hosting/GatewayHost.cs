@@ -1,4 +1,6 @@
-using ZtGateway.Dev;
+using ZtGateway.Assertion;
+using ZtGateway.Audit;
+using ZtGateway.Device;
 using ZtGateway.Identity;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
@@ -84,13 +86,29 @@ internal sealed partial class GatewayHost : IAsyncDisposable
             DevKeyBootstrap.EnsureKeys(policy.Gateway, logger);
         }
 
-        var state = new GatewayStateHolder(BuildState(policy, options, loggerFactory));
+        AssertionIssuer assertions;
+        try
+        {
+            assertions = AssertionIssuer.LoadOrCreate(policy.Gateway.Assertion, options.TimeProvider, logger);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
+        {
+            if (ownsLoggerFactory)
+            {
+                loggerFactory.Dispose();
+            }
+
+            var location = new SourceLocation(configPath, 1, 1);
+            return (null, [new Diagnostic(DiagnosticSeverity.Error, location, $"assertion.signingKeyFile {policy.Gateway.Assertion.SigningKeyFile}: {ex.Message}")]);
+        }
+
+        var state = new GatewayStateHolder(BuildState(policy, options, loggerFactory, assertions));
         var host = new GatewayHost(options, loggerFactory, ownsLoggerFactory, state);
         try
         {
             foreach (var segment in segments)
             {
-                var listener = SegmentListener.Create(segment, state, loggerFactory, Path.GetDirectoryName(configPath)!);
+                var listener = SegmentListener.Create(segment, state, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!);
                 host._listeners.Add(listener);
                 await listener.StartAsync(cancellationToken);
                 Log.ListenerStarted(logger, segment.Name, string.Join(", ", listener.Addresses));
@@ -154,7 +172,14 @@ internal sealed partial class GatewayHost : IAsyncDisposable
                 listener.Update(policy.Segments[listener.Segment]);
             }
 
-            var previous = State.Swap(BuildState(policy, _options, _loggerFactory));
+            var assertions = State.Current.Assertions;
+            if (assertions.Settings != policy.Gateway.Assertion)
+            {
+                // The signing key is the process's identity towards upstreams; it changes only with a restart.
+                Log.AssertionChangeIgnored(_logger);
+            }
+
+            var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions));
             _ = DisposeLaterAsync(previous);
             Log.PolicyLoaded(_logger, policy.Version, policy.Segments.Count);
             return loaded;
@@ -182,6 +207,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable
         }
 
         State.Current.Dispose();
+        State.Current.Assertions.Dispose();
         _stopping.Dispose();
         _reloadLock.Dispose();
         if (_ownsLoggerFactory)
@@ -190,9 +216,16 @@ internal sealed partial class GatewayHost : IAsyncDisposable
         }
     }
 
-    private static GatewayState BuildState(PolicySet policy, GatewayHostOptions options, ILoggerFactory loggerFactory) =>
-        new(new PolicyEngine(policy, options.TimeProvider),
-            new TokenValidator(policy.Gateway.Identity, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Identity")));
+    private static GatewayState BuildState(PolicySet policy, GatewayHostOptions options, ILoggerFactory loggerFactory, AssertionIssuer assertions)
+    {
+        var gateway = policy.Gateway;
+        return new GatewayState(
+            new PolicyEngine(policy, options.TimeProvider),
+            new TokenValidator(gateway.Identity, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Identity")),
+            new DevicePostureVerifier(gateway.Device, gateway.Identity.ClockSkew, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Device")),
+            assertions,
+            new AuditTrail(gateway.Audit, loggerFactory.CreateLogger("ZtGateway.Audit")));
+    }
 
     private static List<SegmentConfig>? SelectSegments(PolicySet policy, string segment)
     {
@@ -271,6 +304,9 @@ internal sealed partial class GatewayHost : IAsyncDisposable
 
         [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "Policy reload failed; the last good policy keeps serving")]
         public static partial void ReloadFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "assertion settings changed; restart the gateway to apply them (the current signing key stays in use)")]
+        public static partial void AssertionChangeIgnored(ILogger logger);
 
         [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Segment {Segment} listening on {Addresses}")]
         public static partial void ListenerStarted(ILogger logger, string segment, string addresses);

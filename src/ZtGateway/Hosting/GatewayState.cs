@@ -1,3 +1,6 @@
+using ZtGateway.Assertion;
+using ZtGateway.Audit;
+using ZtGateway.Device;
 using ZtGateway.Identity;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
@@ -10,19 +13,33 @@ namespace ZtGateway.Hosting;
 /// </summary>
 internal sealed class GatewayState : IDisposable
 {
-    public GatewayState(PolicyEngine engine, ITokenValidator tokens)
+    public GatewayState(PolicyEngine engine, ITokenValidator tokens, DevicePostureVerifier posture, AssertionIssuer assertions, AuditTrail audit)
     {
         Engine = engine;
         Tokens = tokens;
+        Posture = posture;
+        Assertions = assertions;
+        Audit = audit;
     }
 
     public PolicyEngine Engine { get; }
 
     public ITokenValidator Tokens { get; }
 
+    public DevicePostureVerifier Posture { get; }
+
+    public AssertionIssuer Assertions { get; }
+
+    public AuditTrail Audit { get; }
+
     public PolicySet Policy => Engine.Policy;
 
-    public void Dispose() => (Tokens as IDisposable)?.Dispose();
+    public void Dispose()
+    {
+        (Tokens as IDisposable)?.Dispose();
+        Posture.Dispose();
+        Audit.Dispose();
+    }
 }
 
 /// <summary>Holds the live <see cref="GatewayState"/>; readers take a reference once per request.</summary>
@@ -34,13 +51,5 @@ internal sealed class GatewayStateHolder
 
     public GatewayState Current => _current;
 
-    /// <summary>Raised after a new state has been swapped in.</summary>
-    public event Action<GatewayState>? Changed;
-
-    public GatewayState Swap(GatewayState next)
-    {
-        var previous = Interlocked.Exchange(ref _current, next);
-        Changed?.Invoke(next);
-        return previous;
-    }
+    public GatewayState Swap(GatewayState next) => Interlocked.Exchange(ref _current, next);
 }

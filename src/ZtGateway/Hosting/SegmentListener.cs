@@ -25,12 +25,14 @@ internal sealed class SegmentListener : IAsyncDisposable
         _proxyConfig = proxyConfig;
     }
 
+    public const string JwksPath = "/.well-known/ztgw/jwks.json";
+
     public string Segment { get; }
 
     /// <summary>The addresses Kestrel actually bound (port 0 resolved).</summary>
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
 
-    public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, ILoggerFactory loggerFactory, string contentRoot)
+    public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, TimeProvider timeProvider, ILoggerFactory loggerFactory, string contentRoot)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -44,6 +46,7 @@ internal sealed class SegmentListener : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(state);
+        builder.Services.AddSingleton(timeProvider);
         builder.Services.AddSingleton(new SegmentIdentity(segment.Name));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -54,6 +57,10 @@ internal sealed class SegmentListener : IAsyncDisposable
         builder.Services.AddReverseProxy().LoadFromMemory([CatchAllRoute(segment.Name)], Clusters(segment));
 
         var app = builder.Build();
+
+        // Upstreams verify gateway assertions with these keys; they are public and need no token.
+        app.MapGet(JwksPath, (GatewayStateHolder current) =>
+            Results.Text(current.Current.Assertions.JwksJson, "application/jwk-set+json"));
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<EnforcementMiddleware>();

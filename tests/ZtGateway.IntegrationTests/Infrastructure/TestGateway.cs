@@ -23,6 +23,18 @@ public sealed class TestGateway : IAsyncDisposable
               issuer: https://idp.test
               jwksFile: keys/idp.jwks.json
               audiences: [ztgw]
+        device:
+          header: X-Device-Posture
+          audience: ztgw
+          maxAge: 15m
+          issuers:
+            - issuer: https://posture.test
+              jwksFile: keys/posture.jwks.json
+        assertion:
+          issuer: https://ztgw.test
+          signingKeyFile: keys/gateway-signing.pem
+        audit:
+          sinks: ["file:audit/decisions.jsonl"]
         """;
 
     private TestGateway(string directory, GatewayHost host, FakeTimeProvider time)
@@ -46,9 +58,9 @@ public sealed class TestGateway : IAsyncDisposable
 
     /// <summary>Writes the config and starts the gateway; fails the test if the policy is invalid.</summary>
     public static async Task<TestGateway> StartAsync(TestIdentity identity, IReadOnlyDictionary<string, string> segments,
-        string? gatewayYaml = null, FakeTimeProvider? time = null, bool watch = false)
+        string? gatewayYaml = null, FakeTimeProvider? time = null, bool watch = false, TestDevices? devices = null)
     {
-        var directory = CreateConfig(identity, segments, gatewayYaml);
+        var directory = CreateConfig(identity, segments, gatewayYaml, devices);
         time ??= new FakeTimeProvider(DateTimeOffset.UtcNow);
         var (host, diagnostics) = await GatewayHost.StartAsync(new GatewayHostOptions
         {
@@ -66,12 +78,19 @@ public sealed class TestGateway : IAsyncDisposable
         return new TestGateway(directory, host, time);
     }
 
-    public static string CreateConfig(TestIdentity identity, IReadOnlyDictionary<string, string> segments, string? gatewayYaml = null)
+    public string AuditFile => Path.Combine(Directory, "audit", "decisions.jsonl");
+
+    public static string CreateConfig(TestIdentity identity, IReadOnlyDictionary<string, string> segments, string? gatewayYaml = null,
+        TestDevices? devices = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "ztgw-it-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "segments"));
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "keys"));
         identity.WriteJwks(Path.Combine(directory, "keys", "idp.jwks.json"));
+        if (devices is not null)
+        {
+            devices.WriteJwks(Path.Combine(directory, "keys", "posture.jwks.json"));
+        }
         File.WriteAllText(Path.Combine(directory, "gateway.yaml"), gatewayYaml ?? DefaultGatewayYaml);
         foreach (var (name, yaml) in segments)
         {

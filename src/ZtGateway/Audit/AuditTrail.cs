@@ -1,0 +1,189 @@
+using System.Diagnostics.Metrics;
+using ZtGateway.Policy.Configuration;
+using ZtGateway.Policy.Engine;
+
+namespace ZtGateway.Audit;
+
+/// <summary>One destination of audit lines.</summary>
+internal interface IAuditSink : IDisposable
+{
+    string Name { get; }
+
+    /// <summary>Writes one complete line; throws when it cannot.</summary>
+    void Write(ReadOnlySpan<byte> line);
+}
+
+/// <summary>
+/// Writes every decision to every configured sink before the response is sent. A sink that fails does not
+/// stop the gateway: the failure is counted (<c>ztgw.audit.failures</c>), logged as an error, and the
+/// line itself goes to standard error so that it is never lost silently.
+/// </summary>
+internal sealed partial class AuditTrail : IDisposable
+{
+    private static readonly Meter Meter = new("ZtGateway.Audit");
+    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("ztgw.audit.failures", description: "Audit lines a sink could not write");
+
+    private readonly IAuditSink[] _sinks;
+    private readonly ILogger _logger;
+
+    public AuditTrail(AuditSettings settings, ILogger logger)
+    {
+        _logger = logger;
+        AuditAllows = settings.Allows;
+        _sinks = [.. settings.Sinks.Select(CreateSink)];
+    }
+
+    internal AuditTrail(IEnumerable<IAuditSink> sinks, bool auditAllows, ILogger logger)
+    {
+        _sinks = [.. sinks];
+        AuditAllows = auditAllows;
+        _logger = logger;
+    }
+
+    public bool AuditAllows { get; }
+
+    public void Record(AuditEvent auditEvent)
+    {
+        if (!AuditAllows && auditEvent.Decision.Allowed && auditEvent.Reason == ReasonCode.Allowed)
+        {
+            return;
+        }
+
+        var line = OcsfWriter.HttpActivity(auditEvent);
+        foreach (var sink in _sinks)
+        {
+            try
+            {
+                sink.Write(line);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                Failures.Add(1, new KeyValuePair<string, object?>("sink", sink.Name));
+                Log.SinkFailed(_logger, sink.Name, auditEvent.DecisionId, ex);
+                try
+                {
+                    using var stderr = Console.OpenStandardError();
+                    stderr.Write("AUDIT-UNDELIVERED "u8);
+                    stderr.Write(line);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+    }
+
+    private IAuditSink CreateSink(string spec)
+    {
+        if (spec == "stdout")
+        {
+            return new StreamSink("stdout", Console.OpenStandardOutput());
+        }
+
+        var path = spec["file:".Length..];
+        try
+        {
+            return FileSink.Open(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Keep serving; every line for this sink will be counted as a failure and go to stderr.
+            Log.SinkUnavailable(_logger, spec, ex);
+            return new BrokenSink(spec, ex.Message);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var sink in _sinks)
+        {
+            sink.Dispose();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 500, Level = LogLevel.Error, Message = "AUDIT SINK {Sink} FAILED for decision {DecisionId}; the line went to stderr")]
+        public static partial void SinkFailed(ILogger logger, string sink, string decisionId, Exception exception);
+
+        [LoggerMessage(EventId = 501, Level = LogLevel.Error, Message = "AUDIT SINK {Sink} CANNOT BE OPENED; its lines will go to stderr")]
+        public static partial void SinkUnavailable(ILogger logger, string sink, Exception exception);
+    }
+}
+
+/// <summary>Standard output: one line per write, serialized.</summary>
+internal sealed class StreamSink(string name, Stream stream) : IAuditSink
+{
+    private readonly Lock _lock = new();
+
+    public string Name { get; } = name;
+
+    public void Write(ReadOnlySpan<byte> line)
+    {
+        lock (_lock)
+        {
+            stream.Write(line);
+            stream.Flush();
+        }
+    }
+
+    // Standard output belongs to the process, not to the sink.
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>An append-only file; every line is handed to the operating system before the response goes out.</summary>
+internal sealed class FileSink : IAuditSink
+{
+    private readonly FileStream _file;
+    private readonly Lock _lock = new();
+
+    private FileSink(string path, FileStream file)
+    {
+        Name = "file:" + path;
+        _file = file;
+    }
+
+    public string Name { get; }
+
+    public static FileSink Open(string path)
+    {
+        var directory = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Append,
+            Access = FileAccess.Write,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            BufferSize = 0,
+        });
+        return new FileSink(path, file);
+    }
+
+    public void Write(ReadOnlySpan<byte> line)
+    {
+        lock (_lock)
+        {
+            _file.Write(line);
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+}
+
+/// <summary>A sink that could not be opened: every write fails, so every line is counted and rerouted.</summary>
+internal sealed class BrokenSink(string name, string error) : IAuditSink
+{
+    public string Name { get; } = name;
+
+    public void Write(ReadOnlySpan<byte> line) => throw new IOException($"{Name} is unavailable: {error}");
+
+    public void Dispose()
+    {
+    }
+}

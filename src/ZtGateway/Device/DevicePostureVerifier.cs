@@ -1,0 +1,210 @@
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using ZtGateway.Keys;
+using ZtGateway.Policy.Configuration;
+using ZtGateway.Policy.Engine;
+
+namespace ZtGateway.Device;
+
+/// <summary>What the posture header said, once verified.</summary>
+internal sealed record PostureOutcome(DeviceStatus Status, DevicePosture? Device, string Detail)
+{
+    public static readonly PostureOutcome Absent = new(DeviceStatus.Absent, null, "no device assertion");
+
+    public static PostureOutcome Invalid(string detail) => new(DeviceStatus.Invalid, null, detail);
+}
+
+/// <summary>
+/// Verifies device-posture assertions (DESIGN.md section 3): a JWT from a configured posture issuer,
+/// audience <c>device.audience</c>, lifetime no longer than <c>device.maxAge</c>, and, when it names a
+/// user, bound to the caller's <c>sub</c>. Plain headers are never believed: only a signed assertion
+/// produces a device.
+/// </summary>
+internal sealed class DevicePostureVerifier : IDisposable
+{
+    private static readonly string[] AsymmetricAlgorithms =
+    [
+        SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
+        SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
+        SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
+    ];
+
+    private readonly DeviceSettings _settings;
+    private readonly TimeSpan _clockSkew;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, JwksKeySource> _issuers = new(StringComparer.Ordinal);
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+
+    public DevicePostureVerifier(DeviceSettings settings, TimeSpan clockSkew, TimeProvider timeProvider,
+        HttpMessageHandler? backchannel, ILogger logger)
+    {
+        _settings = settings;
+        _clockSkew = clockSkew;
+        _time = timeProvider;
+        foreach (var issuer in settings.Issuers)
+        {
+            _issuers[issuer.Issuer] = issuer.JwksFile is not null
+                ? JwksKeySource.FromFile(issuer.JwksFile, timeProvider, logger)
+                : JwksKeySource.FromUri(new Uri(issuer.JwksUri!), backchannel, timeProvider, logger);
+        }
+    }
+
+    public async ValueTask<PostureOutcome> VerifyAsync(string? assertion, Principal? principal, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(assertion))
+        {
+            return PostureOutcome.Absent;
+        }
+
+        JsonWebToken token;
+        try
+        {
+            token = new JsonWebToken(assertion);
+        }
+        catch (ArgumentException)
+        {
+            return PostureOutcome.Invalid("malformed device assertion");
+        }
+
+        if (!_issuers.TryGetValue(token.Issuer ?? string.Empty, out var keys))
+        {
+            return PostureOutcome.Invalid("device assertion from an unknown issuer");
+        }
+
+        var now = _time.GetUtcNow();
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = token.Issuer,
+            ValidAudience = _settings.Audience,
+            IssuerSigningKeys = await keys.GetKeysAsync(token.Kid, cancellationToken),
+            ValidAlgorithms = AsymmetricAlgorithms,
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            TryAllIssuerSigningKeys = false,
+            ClockSkew = _clockSkew,
+            LifetimeValidator = (notBefore, expires, _, _) =>
+                expires is { } exp && now <= exp.ToUniversalTime() + _clockSkew
+                && (notBefore is not { } nbf || nbf.ToUniversalTime() - _clockSkew <= now),
+        };
+
+        TokenValidationResult result;
+        try
+        {
+            result = await _handler.ValidateTokenAsync(token, parameters);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenException or FormatException)
+        {
+            return PostureOutcome.Invalid("device assertion failed validation: " + ex.GetType().Name);
+        }
+
+        if (!result.IsValid)
+        {
+            return PostureOutcome.Invalid("device assertion failed validation: " + result.Exception?.GetType().Name);
+        }
+
+        // A posture assertion is a fresh statement about a device; a long-lived one is a replayable one.
+        if (!token.TryGetPayloadValue<long>("iat", out var issuedAt))
+        {
+            return PostureOutcome.Invalid("device assertion has no iat");
+        }
+
+        if (token.ValidTo - DateTimeOffset.FromUnixTimeSeconds(issuedAt).UtcDateTime > _settings.MaxAge)
+        {
+            return PostureOutcome.Invalid("device assertion lives longer than device.maxAge");
+        }
+
+        if (DateTimeOffset.FromUnixTimeSeconds(issuedAt) - _clockSkew > now)
+        {
+            return PostureOutcome.Invalid("device assertion issued in the future");
+        }
+
+        var deviceId = token.Subject;
+        if (string.IsNullOrEmpty(deviceId))
+        {
+            return PostureOutcome.Invalid("device assertion has no sub");
+        }
+
+        if (!TryString(token, "segment", out var segment) || segment.Length == 0)
+        {
+            return PostureOutcome.Invalid("device assertion has no segment");
+        }
+
+        if (!TryBool(token, "compliant", out var compliant) || !TryBool(token, "managed", out var managed))
+        {
+            return PostureOutcome.Invalid("device assertion lacks boolean compliant/managed");
+        }
+
+        if (!TryString(token, "risk", out var riskText) || !TryRisk(riskText, out var risk))
+        {
+            return PostureOutcome.Invalid("device assertion has no valid risk");
+        }
+
+        if (token.TryGetClaim("user", out _))
+        {
+            // Bound to a user: only that user's token may carry it, so a stolen assertion does not travel.
+            if (!TryString(token, "user", out var user) || principal is null || !string.Equals(user, principal.Subject, StringComparison.Ordinal))
+            {
+                return PostureOutcome.Invalid("device assertion is bound to another user");
+            }
+        }
+
+        return new PostureOutcome(DeviceStatus.Verified, new DevicePosture
+        {
+            DeviceId = deviceId,
+            Segment = segment,
+            Compliant = compliant,
+            Managed = managed,
+            Risk = risk,
+        }, "verified");
+    }
+
+    private static bool TryString(JsonWebToken token, string name, out string value)
+    {
+        if (token.TryGetPayloadValue<string>(name, out var text) && text is not null)
+        {
+            value = text;
+            return true;
+        }
+
+        value = string.Empty;
+        return false;
+    }
+
+    private static bool TryBool(JsonWebToken token, string name, out bool value)
+    {
+        value = false;
+        if (!token.TryGetClaim(name, out var claim))
+        {
+            return false;
+        }
+
+        return claim.ValueType == System.Security.Claims.ClaimValueTypes.Boolean && bool.TryParse(claim.Value, out value);
+    }
+
+    private static bool TryRisk(string text, out RiskLevel risk)
+    {
+        switch (text)
+        {
+            case "low":
+                risk = RiskLevel.Low;
+                return true;
+            case "medium":
+                risk = RiskLevel.Medium;
+                return true;
+            case "high":
+                risk = RiskLevel.High;
+                return true;
+            default:
+                risk = RiskLevel.High;
+                return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var source in _issuers.Values)
+        {
+            source.Dispose();
+        }
+    }
+}
