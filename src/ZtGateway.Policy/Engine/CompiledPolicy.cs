@@ -42,7 +42,7 @@ internal sealed class CompiledPolicy
                 workloads.TryAdd(workload, i);
             }
 
-            segmentNetworks[i] = [.. segments[i].Members.Networks];
+            segmentNetworks[i] = NetworkMatching.WithMappedForms(segments[i].Members.Networks);
             foreach (var network in segments[i].Members.Networks)
             {
                 memberNetworks.Add((network, i));
@@ -51,8 +51,11 @@ internal sealed class CompiledPolicy
 
         workloadSegments = workloads.ToFrozenDictionary(StringComparer.Ordinal);
 
-        // Most specific prefix first; stable, so equal prefixes keep segment order.
-        networks = [.. memberNetworks.OrderByDescending(n => n.Network.PrefixLength)];
+        // Most specific prefix first; stable, so equal prefixes keep segment order. Each IPv4 network's mapped
+        // form sits beside it, so it keeps the same rank.
+        networks = [.. memberNetworks
+            .OrderByDescending(n => n.Network.PrefixLength)
+            .SelectMany(n => NetworkMatching.WithMappedForms([n.Network]).Select(network => (network, n.Index)))];
 
         Segments = segments.ToFrozenDictionary(s => s.Name, s => new SegmentRouteTable(s, Sources), StringComparer.Ordinal);
     }
@@ -81,7 +84,7 @@ internal sealed class CompiledPolicy
             {
                 // A workload token used from outside its segment's networks is a stolen token until proven otherwise.
                 var own = segmentNetworks[index];
-                var mismatch = own.Length > 0 && (address is null || !RuleEvaluator.Contains(own, address));
+                var mismatch = own.Length > 0 && (address is null || !NetworkMatching.Contains(own, address));
                 return new SourcePlacement(index, Sources.NameOf(index), mismatch);
             }
         }

@@ -44,7 +44,7 @@ internal sealed class CompiledRule
         }
 
         Methods = config.Methods?.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-        Networks = config.Networks?.ToArray();
+        Networks = config.Networks is null ? null : NetworkMatching.WithMappedForms(config.Networks);
         Until = config.Until;
         Mfa = config.Mfa ?? defaults.Mfa;
         MaxAuthAge = config.MaxAuthAge ?? defaults.MaxAuthAge;
@@ -92,7 +92,7 @@ internal sealed class CompiledRule
     /// <summary>Methods the rule is limited to; null for those of the route.</summary>
     public FrozenSet<string>? Methods { get; }
 
-    /// <summary>Client networks the rule is limited to; null for any.</summary>
+    /// <summary>Client networks the rule is limited to, with IPv4-mapped forms; null for any.</summary>
     public IPNetwork[]? Networks { get; }
 
     /// <summary>The grant ends at this instant.</summary>

@@ -106,12 +106,6 @@ public sealed class PolicyEngine
         }
 
         var address = context.ClientAddress;
-        if (address is not null && address.IsIPv4MappedToIPv6)
-        {
-            // Dual-stack listeners report IPv4 peers as ::ffff:a.b.c.d; member networks are written as IPv4.
-            address = address.MapToIPv4();
-        }
-
         var source = compiled.Place(principal, device, address);
         if (source.Mismatch)
         {

@@ -93,7 +93,7 @@ internal readonly struct RuleInput
     /// <summary>The HTTP method.</summary>
     public string Method { get; }
 
-    /// <summary>The client address, IPv4-mapped addresses unmapped; null when unknown.</summary>
+    /// <summary>The client address; null when unknown.</summary>
     public IPAddress? Address { get; }
 
     /// <summary>The verified device, or null.</summary>
@@ -146,7 +146,7 @@ internal static class RuleEvaluator
                 return RuleCheck.AddressUnknown;
             }
 
-            if (!Contains(networks, input.Address))
+            if (!NetworkMatching.Contains(networks, input.Address))
             {
                 return RuleCheck.NetworkNotListed;
             }
@@ -312,20 +312,6 @@ internal static class RuleEvaluator
             : RuleCheck.PrincipalNotNamed;
     }
 
-    /// <summary>True when any of <paramref name="networks"/> holds <paramref name="address"/>.</summary>
-    public static bool Contains(IPNetwork[] networks, IPAddress address)
-    {
-        foreach (var network in networks)
-        {
-            if (network.Contains(address))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     // Indexed loop: enumerating an IReadOnlyList through its interface would allocate an enumerator.
     private static bool AnyIn(IReadOnlyList<string> values, FrozenSet<string> set)
     {
@@ -347,7 +333,7 @@ internal static class RuleEvaluator
 
     private static string List(IEnumerable<string> values) => "[" + string.Join(", ", values) + "]";
 
-    private static string Networks(CompiledRule rule) => List((rule.Networks ?? []).Select(n => n.ToString()));
+    private static string Networks(CompiledRule rule) => List((rule.Config.Networks ?? []).Select(n => n.ToString()));
 
     private static string Instant(DateTimeOffset value) =>
         value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
