@@ -1,0 +1,368 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Net;
+using ZtGateway.Policy.Configuration;
+
+namespace ZtGateway.Policy.Engine;
+
+/// <summary>The result of one check of a rule: passed, or which condition failed.</summary>
+internal enum RuleCheck
+{
+    /// <summary>Every condition checked held.</summary>
+    Passed,
+
+    /// <summary><c>from</c> does not name the source segment.</summary>
+    SourceNotNamed,
+
+    /// <summary>An allow rule written without <c>from</c>.</summary>
+    NoSources,
+
+    /// <summary>The rule names users and the caller is a workload, or the other way round.</summary>
+    PrincipalKindMismatch,
+
+    /// <summary>The rule names neither users nor workloads.</summary>
+    NoPrincipals,
+
+    /// <summary>The caller is not among the users or workloads the rule names.</summary>
+    PrincipalNotNamed,
+
+    /// <summary>The method is not among the rule's <c>methods</c>.</summary>
+    MethodNotListed,
+
+    /// <summary>The client address is unknown and the rule names networks.</summary>
+    AddressUnknown,
+
+    /// <summary>The client address is outside the rule's <c>networks</c>.</summary>
+    NetworkNotListed,
+
+    /// <summary>The rule's <c>until</c> has passed; every other condition held.</summary>
+    GrantExpired,
+
+    /// <summary>MFA is required and <c>amr</c> holds no multi-factor method.</summary>
+    MfaMissing,
+
+    /// <summary><c>acr</c> is not one the rule accepts.</summary>
+    AcrNotAccepted,
+
+    /// <summary>The token has no <c>auth_time</c> and the rule limits authentication age.</summary>
+    AuthTimeMissing,
+
+    /// <summary>Authentication is older than the rule's <c>maxAuthAge</c>.</summary>
+    AuthTooOld,
+
+    /// <summary>A signal asked this principal to authenticate again.</summary>
+    StepUpSignaled,
+
+    /// <summary>The rule needs a verified device and none was presented.</summary>
+    DeviceMissing,
+
+    /// <summary>The device is not compliant.</summary>
+    DeviceNoncompliant,
+
+    /// <summary>The device is not managed.</summary>
+    DeviceUnmanaged,
+
+    /// <summary>The device's risk is above the rule's <c>maxRisk</c>.</summary>
+    DeviceRiskTooHigh,
+}
+
+/// <summary>The facts one decision checks rules against, gathered once per request.</summary>
+internal readonly struct RuleInput
+{
+    /// <summary>Gathers the facts.</summary>
+    public RuleInput(
+        Principal principal, string method, IPAddress? address, DevicePosture? device, int sourceIndex, bool stepUpRequired,
+        DateTimeOffset now)
+    {
+        Principal = principal;
+        WorkloadId = principal.WorkloadId ?? principal.Subject;
+        Method = method;
+        Address = address;
+        Device = device;
+        SourceIndex = sourceIndex;
+        StepUpRequired = stepUpRequired;
+        Now = now;
+    }
+
+    /// <summary>The verified caller.</summary>
+    public Principal Principal { get; }
+
+    /// <summary>For workloads, the id rules name.</summary>
+    public string WorkloadId { get; }
+
+    /// <summary>The HTTP method.</summary>
+    public string Method { get; }
+
+    /// <summary>The client address; null when unknown.</summary>
+    public IPAddress? Address { get; }
+
+    /// <summary>The verified device, or null.</summary>
+    public DevicePosture? Device { get; }
+
+    /// <summary>Index of the source segment, or -1 for a device segment outside the policy.</summary>
+    public int SourceIndex { get; }
+
+    /// <summary>A signal asked this principal to step up.</summary>
+    public bool StepUpRequired { get; }
+
+    /// <summary>The instant of the decision.</summary>
+    public DateTimeOffset Now { get; }
+}
+
+/// <summary>
+/// The single implementation of every rule check. Checks return a <see cref="RuleCheck"/>; only <c>explain</c>
+/// turns one into a sentence, with <see cref="Describe"/>.
+/// </summary>
+internal static class RuleEvaluator
+{
+    /// <summary>Whether <paramref name="rule"/> applies: from, principal, methods, networks, until, in that order.</summary>
+    public static RuleCheck Applies(CompiledRule rule, in RuleInput input)
+    {
+        if (!rule.HasFrom)
+        {
+            return RuleCheck.NoSources;
+        }
+
+        if (!rule.NamesSource(input.SourceIndex))
+        {
+            return RuleCheck.SourceNotNamed;
+        }
+
+        var principal = PrincipalMatches(rule, in input);
+        if (principal != RuleCheck.Passed)
+        {
+            return principal;
+        }
+
+        if (rule.Methods is { } methods && !methods.Contains(input.Method))
+        {
+            return RuleCheck.MethodNotListed;
+        }
+
+        if (rule.Networks is { } networks)
+        {
+            if (input.Address is null)
+            {
+                return RuleCheck.AddressUnknown;
+            }
+
+            if (!NetworkMatching.Contains(networks, input.Address))
+            {
+                return RuleCheck.NetworkNotListed;
+            }
+        }
+
+        if (rule.Until is { } until && input.Now >= until)
+        {
+            return RuleCheck.GrantExpired;
+        }
+
+        return RuleCheck.Passed;
+    }
+
+    /// <summary>
+    /// Whether the requirements of an applicable allow rule hold: for users mfa, acr, maxAuthAge, step-up signal,
+    /// device, in that order. Workload rules have none.
+    /// </summary>
+    public static RuleCheck Requirements(CompiledRule rule, in RuleInput input, FrozenSet<string> mfaMethods, TimeSpan clockSkew)
+    {
+        if (input.Principal.Kind != PrincipalKind.User)
+        {
+            return RuleCheck.Passed;
+        }
+
+        var principal = input.Principal;
+        if (rule.Mfa == MfaRequirement.Required && !AnyIn(principal.Amr, mfaMethods))
+        {
+            return RuleCheck.MfaMissing;
+        }
+
+        if (rule.Acr is { } acr && (principal.Acr is null || !acr.Contains(principal.Acr)))
+        {
+            return RuleCheck.AcrNotAccepted;
+        }
+
+        if (principal.AuthTime is not { } authTime)
+        {
+            return RuleCheck.AuthTimeMissing;
+        }
+
+        if (input.Now - authTime > rule.MaxAuthAge + clockSkew)
+        {
+            return RuleCheck.AuthTooOld;
+        }
+
+        if (input.StepUpRequired)
+        {
+            return RuleCheck.StepUpSignaled;
+        }
+
+        var requirement = rule.Device;
+        if (input.Device is not { } device)
+        {
+            return requirement.Required ? RuleCheck.DeviceMissing : RuleCheck.Passed;
+        }
+
+        if (requirement.Compliant && !device.Compliant)
+        {
+            return RuleCheck.DeviceNoncompliant;
+        }
+
+        if (requirement.Managed && !device.Managed)
+        {
+            return RuleCheck.DeviceUnmanaged;
+        }
+
+        if (requirement.MaxRisk is { } maxRisk && device.Risk > maxRisk)
+        {
+            return RuleCheck.DeviceRiskTooHigh;
+        }
+
+        return RuleCheck.Passed;
+    }
+
+    /// <summary>The reason code a failed requirement answers with.</summary>
+    public static ReasonCode ToReason(RuleCheck check) => check switch
+    {
+        RuleCheck.Passed => ReasonCode.Allowed,
+        RuleCheck.MfaMissing => ReasonCode.MfaRequired,
+        RuleCheck.AcrNotAccepted => ReasonCode.AcrInsufficient,
+        RuleCheck.AuthTimeMissing or RuleCheck.AuthTooOld or RuleCheck.StepUpSignaled => ReasonCode.AuthTooOld,
+        RuleCheck.DeviceMissing => ReasonCode.DeviceMissing,
+        RuleCheck.DeviceNoncompliant => ReasonCode.DeviceNoncompliant,
+        RuleCheck.DeviceUnmanaged => ReasonCode.DeviceUnmanaged,
+        RuleCheck.DeviceRiskTooHigh => ReasonCode.DeviceRiskTooHigh,
+        RuleCheck.GrantExpired => ReasonCode.GrantExpired,
+        _ => ReasonCode.NoMatchingRule,
+    };
+
+    /// <summary>
+    /// How strongly a failed requirement should be reported: the lowest tells the caller best what to do
+    /// (step-up, then device, then anything else).
+    /// </summary>
+    public static int Priority(ReasonCode reason) => reason switch
+    {
+        ReasonCode.MfaRequired => 0,
+        ReasonCode.AcrInsufficient => 1,
+        ReasonCode.AuthTooOld => 2,
+        _ when reason.IsDevice() => 3,
+        _ => 4,
+    };
+
+    /// <summary>One sentence for <c>explain</c>: what matched, or which condition failed and why.</summary>
+    public static string Describe(CompiledRule rule, RuleCheck check, in RuleInput input, SourceSegments sources, FrozenSet<string> mfaMethods, TimeSpan clockSkew)
+    {
+        var principal = input.Principal;
+        var source = input.SourceIndex >= 0 ? sources.NameOf(input.SourceIndex) : input.Device?.Segment ?? SourceSegments.Unknown;
+        return check switch
+        {
+            RuleCheck.Passed when rule.IsDeny => "applies: the request is denied",
+            RuleCheck.Passed => "applies and every requirement holds",
+            RuleCheck.NoSources => "rule names no source segments (no from)",
+            RuleCheck.SourceNotNamed => $"from {List(rule.Config.From ?? [])} does not include source segment {source}",
+            RuleCheck.NoPrincipals => "rule names neither users nor workloads",
+            RuleCheck.PrincipalKindMismatch => principal.Kind == PrincipalKind.User
+                ? "principal is a user; rule names workloads"
+                : "principal is a workload; rule names users",
+            RuleCheck.PrincipalNotNamed when principal.Kind == PrincipalKind.Workload =>
+                $"workload {input.WorkloadId} is not in workloads {List(rule.Config.Workloads ?? [])}",
+            RuleCheck.PrincipalNotNamed =>
+                $"user {principal.Subject} has none of groups {List(rule.Config.Users?.Groups ?? [])}, " +
+                $"roles {List(rule.Config.Users?.Roles ?? [])}, subjects {List(rule.Config.Users?.Subjects ?? [])}",
+            RuleCheck.MethodNotListed => $"method {input.Method} is not in methods {List(rule.Config.Methods ?? [])}",
+            RuleCheck.AddressUnknown => $"client address is unknown; rule is limited to networks {Networks(rule)}",
+            RuleCheck.NetworkNotListed => $"client address {input.Address} is not in networks {Networks(rule)}",
+            RuleCheck.GrantExpired => $"grant expired at {Instant(rule.Until!.Value)}",
+            RuleCheck.MfaMissing => $"requires mfa ({string.Join(", ", mfaMethods.Order(StringComparer.Ordinal))}); amr is {List(principal.Amr)}",
+            RuleCheck.AcrNotAccepted => $"requires acr in {List(rule.AcrValues)}; acr is {principal.Acr ?? "absent"}",
+            RuleCheck.AuthTimeMissing => $"requires authentication within {Duration(rule.MaxAuthAge)}; auth_time is missing",
+            RuleCheck.AuthTooOld =>
+                $"requires authentication within {Duration(rule.MaxAuthAge)} (clock skew {Duration(clockSkew)}); " +
+                $"auth_time {Instant(principal.AuthTime!.Value)} is {Duration(input.Now - principal.AuthTime.Value)} old",
+            RuleCheck.StepUpSignaled => "a signal requires this principal to authenticate again",
+            RuleCheck.DeviceMissing => "requires a verified device; none was presented",
+            RuleCheck.DeviceNoncompliant => $"requires a compliant device; device {input.Device?.DeviceId} is not compliant",
+            RuleCheck.DeviceUnmanaged => $"requires a managed device; device {input.Device?.DeviceId} is not managed",
+            RuleCheck.DeviceRiskTooHigh =>
+                $"requires device risk at most {Risk(rule.Device.MaxRisk)}; device {input.Device?.DeviceId} reports {Risk(input.Device?.Risk)}",
+            _ => check.ToString(),
+        };
+    }
+
+    private static RuleCheck PrincipalMatches(CompiledRule rule, in RuleInput input)
+    {
+        if (rule.PrincipalKind is not { } kind)
+        {
+            return RuleCheck.NoPrincipals;
+        }
+
+        var principal = input.Principal;
+        if (principal.Kind != kind)
+        {
+            return RuleCheck.PrincipalKindMismatch;
+        }
+
+        if (kind == PrincipalKind.Workload)
+        {
+            return rule.Workloads.Contains(input.WorkloadId) ? RuleCheck.Passed : RuleCheck.PrincipalNotNamed;
+        }
+
+        return AnyIn(principal.Groups, rule.Groups) || AnyIn(principal.Roles, rule.Roles) || rule.Subjects.Contains(principal.Subject)
+            ? RuleCheck.Passed
+            : RuleCheck.PrincipalNotNamed;
+    }
+
+    // Indexed loop: enumerating an IReadOnlyList through its interface would allocate an enumerator.
+    private static bool AnyIn(IReadOnlyList<string> values, FrozenSet<string> set)
+    {
+        if (set.Count == 0)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (set.Contains(values[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string List(IEnumerable<string> values) => "[" + string.Join(", ", values) + "]";
+
+    private static string Networks(CompiledRule rule) => List((rule.Config.Networks ?? []).Select(n => n.ToString()));
+
+    private static string Instant(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string Risk(RiskLevel? risk) => risk switch
+    {
+        RiskLevel.Low => "low",
+        RiskLevel.Medium => "medium",
+        RiskLevel.High => "high",
+        _ => "any",
+    };
+
+    private static string Duration(TimeSpan value)
+    {
+        if (value < TimeSpan.Zero)
+        {
+            return "-" + Duration(value.Negate());
+        }
+
+        if (value.Ticks % TimeSpan.TicksPerHour == 0 && value >= TimeSpan.FromHours(1))
+        {
+            return $"{(long)value.TotalHours}h";
+        }
+
+        if (value.Ticks % TimeSpan.TicksPerMinute == 0 && value >= TimeSpan.FromMinutes(1))
+        {
+            return $"{(long)value.TotalMinutes}m";
+        }
+
+        return $"{(long)value.TotalSeconds}s";
+    }
+}

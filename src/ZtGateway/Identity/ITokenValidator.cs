@@ -1,0 +1,14 @@
+namespace ZtGateway.Identity;
+
+/// <summary>Verifies the bearer token of a request against the configured issuers (DESIGN.md sections 2.1 and 3).</summary>
+internal interface ITokenValidator
+{
+    /// <summary>
+    /// Verifies the value of an <c>Authorization</c> header. Never throws: every failure, including an
+    /// unreachable identity provider, becomes a refused outcome.
+    /// </summary>
+    /// <param name="authorizationHeader">The raw header value, or null when the request had none.</param>
+    /// <param name="cancellationToken">Cancels waiting for issuer metadata.</param>
+    /// <returns>The verdict, with the verified principal when the token is valid.</returns>
+    ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, CancellationToken cancellationToken);
+}

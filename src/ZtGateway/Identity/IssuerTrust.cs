@@ -1,0 +1,52 @@
+using Microsoft.IdentityModel.Tokens;
+
+namespace ZtGateway.Identity;
+
+/// <summary>
+/// What one configured issuer lets the validator trust: the <c>iss</c> values that select it and the
+/// validation parameters (keys, issuers, audiences) to check a token with.
+/// </summary>
+internal abstract class IssuerTrust : IDisposable
+{
+    /// <summary>Creates a trust for the issuer named <paramref name="name"/> in configuration.</summary>
+    protected IssuerTrust(string name)
+    {
+        Name = name;
+    }
+
+    /// <summary>The configured issuer name.</summary>
+    public string Name { get; }
+
+    /// <summary>Unverified <c>iss</c> values that route a token to this trust.</summary>
+    public abstract IReadOnlyList<string> SelectingIssuers { get; }
+
+    /// <summary>The current validation parameters, or why there are none (unreadable keys, unreachable metadata).</summary>
+    public abstract ValueTask<TrustSnapshot> GetSnapshotAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Asks for fresh signing keys after a token named a key id that is not known. Returns true when
+    /// new keys arrived and the token is worth checking again.
+    /// </summary>
+    public virtual ValueTask<bool> RefreshSigningKeysAsync(CancellationToken cancellationToken) => ValueTask.FromResult(false);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases resources held by the trust.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+}
+
+/// <summary>Validation parameters of an issuer at one moment, or the reason it cannot validate anything.</summary>
+/// <param name="Parameters">Ready-to-use parameters; null when <paramref name="Failure"/> is set.</param>
+/// <param name="Failure">Why every token of this issuer is refused right now.</param>
+internal sealed record TrustSnapshot(TokenValidationParameters? Parameters, string? Failure)
+{
+    /// <summary>A snapshot that refuses every token for <paramref name="failure"/>.</summary>
+    public static TrustSnapshot Refuse(string failure) => new(null, failure);
+}

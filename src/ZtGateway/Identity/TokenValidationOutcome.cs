@@ -1,0 +1,16 @@
+using ZtGateway.Policy.Engine;
+
+namespace ZtGateway.Identity;
+
+/// <summary>What verifying the caller's bearer token established.</summary>
+/// <param name="Status">The verdict the decision engine sees as <see cref="RequestContext.Token"/>.</param>
+/// <param name="Principal">The verified caller; set only when <paramref name="Status"/> is <see cref="TokenStatus.Valid"/>.</param>
+/// <param name="IssuerName">Name of the configured issuer the token claimed to come from, when one matched.</param>
+/// <param name="Detail">Why the token was refused (or "ok"). For logs only: never sent to the caller.</param>
+/// <param name="Expires">The token's <c>exp</c>, when it could be read.</param>
+internal sealed record TokenValidationOutcome(
+    TokenStatus Status,
+    Principal? Principal,
+    string? IssuerName,
+    string Detail,
+    DateTimeOffset? Expires);

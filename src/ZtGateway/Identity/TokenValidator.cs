@@ -1,0 +1,341 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using ZtGateway.Policy.Configuration;
+using ZtGateway.Policy.Engine;
+
+namespace ZtGateway.Identity;
+
+/// <summary>
+/// Verifies bearer tokens from the issuers of <c>identity.issuers</c>: a token is routed by its unverified
+/// <c>iss</c> to exactly one issuer, then its signature, issuer, audience and lifetime are checked against
+/// that issuer only. Every failure maps to <see cref="TokenStatus.Missing"/>, <see cref="TokenStatus.Invalid"/>
+/// or <see cref="TokenStatus.Expired"/>; nothing is thrown.
+/// </summary>
+internal sealed partial class TokenValidator : ITokenValidator, IDisposable
+{
+    private const string BearerScheme = "Bearer";
+    private const string EntraDefaultInstance = "https://login.microsoftonline.com/";
+
+    private readonly JsonWebTokenHandler _handler = new();
+    private readonly Dictionary<string, IssuerTrust> _trustsByIssuer = new(StringComparer.Ordinal);
+    private readonly List<IssuerTrust> _trusts = [];
+    private readonly HttpClient _backchannel;
+    private readonly ILogger _logger;
+
+    /// <summary>Prepares every configured issuer. JWKS files are read now; discovery happens on first use.</summary>
+    /// <param name="settings">The <c>identity:</c> section.</param>
+    /// <param name="timeProvider">Clock for token lifetimes.</param>
+    /// <param name="backchannel">Handler for metadata requests; a new one is created (and owned) when null.</param>
+    /// <param name="logger">Where issuer problems and refusals are logged.</param>
+    public TokenValidator(IdentitySettings settings, TimeProvider timeProvider, HttpMessageHandler? backchannel = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _logger = logger ?? NullLogger.Instance;
+        _backchannel = backchannel is null
+            ? new HttpClient(new SocketsHttpHandler { ConnectTimeout = DiscoveryIssuerTrust.FetchTimeout }, disposeHandler: true)
+            : new HttpClient(backchannel, disposeHandler: false);
+        _backchannel.Timeout = DiscoveryIssuerTrust.FetchTimeout;
+
+        foreach (var issuer in settings.Issuers)
+        {
+            var trust = CreateTrust(issuer, settings.ClockSkew, timeProvider);
+            if (trust is null)
+            {
+                continue;
+            }
+
+            _trusts.Add(trust);
+            foreach (var iss in trust.SelectingIssuers)
+            {
+                if (!_trustsByIssuer.TryAdd(iss, trust))
+                {
+                    Log.DuplicateIssuer(_logger, iss, _trustsByIssuer[iss].Name, trust.Name);
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, CancellationToken cancellationToken)
+    {
+        if (!TryGetBearerToken(authorizationHeader, out var token))
+        {
+            return new TokenValidationOutcome(TokenStatus.Missing, null, null, "no bearer token", null);
+        }
+
+        if (token.Length == 0)
+        {
+            return Refuse(null, "empty bearer token", null);
+        }
+
+        string? issuerName = null;
+        DateTimeOffset? expires = null;
+        try
+        {
+            if (!TryReadUnverified(token, out var unverified, out var readFailure))
+            {
+                return Refuse(null, readFailure, null);
+            }
+
+            expires = ReadExpiry(unverified);
+            if (unverified.Issuer is not { Length: > 0 } iss || !_trustsByIssuer.TryGetValue(iss, out var trust))
+            {
+                return Refuse(null, "unknown issuer", expires);
+            }
+
+            issuerName = trust.Name;
+            if (!unverified.IsSigned)
+            {
+                return Refuse(issuerName, "unsigned token", expires);
+            }
+
+            if (!ValidationParametersFactory.AllowedAlgorithms.Contains(unverified.Alg, StringComparer.Ordinal))
+            {
+                return Refuse(issuerName, "algorithm not accepted: " + unverified.Alg, expires);
+            }
+
+            var outcome = await ValidateWithTrustAsync(token, trust, cancellationToken).ConfigureAwait(false);
+            if (outcome.Status == TokenStatus.Invalid && outcome.KeyNotFound
+                && await trust.RefreshSigningKeysAsync(cancellationToken).ConfigureAwait(false))
+            {
+                outcome = await ValidateWithTrustAsync(token, trust, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (outcome.Status != TokenStatus.Valid)
+            {
+                return Refuse(issuerName, outcome.Detail, expires, outcome.Status);
+            }
+
+            var principal = PrincipalMapper.Map(outcome.Token!, out var mapFailure);
+            if (principal is null)
+            {
+                return Refuse(issuerName, mapFailure ?? "no principal", expires);
+            }
+
+            return new TokenValidationOutcome(TokenStatus.Valid, principal, issuerName, "ok", expires);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Refuse(issuerName, "validation canceled", expires);
+        }
+        catch (Exception ex)
+        {
+            // A verifier must fail closed: anything unexpected refuses the token rather than surfacing as a 500.
+            return Refuse(issuerName, "validation error: " + ex.GetType().Name, expires);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var trust in _trusts)
+        {
+            trust.Dispose();
+        }
+
+        _backchannel.Dispose();
+    }
+
+    /// <summary>Splits an <c>Authorization</c> value; false when it carries no bearer credentials at all.</summary>
+    internal static bool TryGetBearerToken(string? header, out string token)
+    {
+        token = string.Empty;
+        if (string.IsNullOrWhiteSpace(header))
+        {
+            return false;
+        }
+
+        var value = header.AsSpan().Trim();
+        if (!value.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var rest = value[BearerScheme.Length..];
+        if (rest.Length > 0 && !char.IsWhiteSpace(rest[0]))
+        {
+            return false; // a different scheme that merely starts with "Bearer"
+        }
+
+        token = rest.Trim().ToString();
+        return true;
+    }
+
+    private IssuerTrust? CreateTrust(IssuerConfig issuer, TimeSpan clockSkew, TimeProvider timeProvider)
+    {
+        switch (issuer.Type)
+        {
+            case IssuerType.Jwks:
+                if (string.IsNullOrWhiteSpace(issuer.Issuer))
+                {
+                    Log.IssuerMisconfigured(_logger, issuer.Name, "jwks issuer has no 'issuer'");
+                    return null;
+                }
+
+                return new JwksFileIssuerTrust(issuer.Name, issuer.Issuer, issuer.JwksFile, issuer.Audiences, clockSkew, timeProvider, _logger);
+
+            case IssuerType.Oidc:
+                if (!IsAbsoluteHttpUri(issuer.Authority))
+                {
+                    Log.IssuerMisconfigured(_logger, issuer.Name, "oidc issuer needs an absolute http(s) 'authority'");
+                    return null;
+                }
+
+                var authority = issuer.Authority!;
+                var bare = authority.TrimEnd('/');
+                return new DiscoveryIssuerTrust(
+                    issuer.Name,
+                    authority,
+                    selectingIssuers: [.. new[] { authority, bare, bare + "/" }.Distinct(StringComparer.Ordinal)],
+                    validIssuers: [authority],
+                    issuer.Audiences,
+                    issuer.RequireHttpsMetadata,
+                    _backchannel,
+                    clockSkew,
+                    timeProvider,
+                    _logger);
+
+            case IssuerType.Entra:
+                return CreateEntraTrust(issuer, clockSkew, timeProvider);
+
+            default:
+                Log.IssuerMisconfigured(_logger, issuer.Name, "unknown issuer type");
+                return null;
+        }
+    }
+
+    // Microsoft.Identity.Web conventions: authority {instance}{tenant}/v2.0, and both the v2.0 and the v1
+    // (sts.windows.net) issuer of the tenant are accepted. The tenant is pinned by the exact issuer list
+    // (a multi-tenant issuer validator would accept any tenant's tokens).
+    private DiscoveryIssuerTrust? CreateEntraTrust(IssuerConfig issuer, TimeSpan clockSkew, TimeProvider timeProvider)
+    {
+        var instance = string.IsNullOrWhiteSpace(issuer.Instance) ? EntraDefaultInstance : issuer.Instance.Trim();
+        if (!instance.EndsWith('/'))
+        {
+            instance += "/";
+        }
+
+        var tenantId = issuer.TenantId?.Trim();
+        if (string.IsNullOrEmpty(tenantId) || !IsAbsoluteHttpUri(instance))
+        {
+            Log.IssuerMisconfigured(_logger, issuer.Name, "entra issuer needs a 'tenantId' and an absolute 'instance'");
+            return null;
+        }
+
+        var authority = instance + tenantId + "/v2.0";
+        var v1Issuer = "https://sts.windows.net/" + tenantId + "/";
+        return new DiscoveryIssuerTrust(
+            issuer.Name,
+            authority,
+            selectingIssuers: [authority, v1Issuer],
+            validIssuers: [authority, v1Issuer],
+            issuer.Audiences,
+            issuer.RequireHttpsMetadata,
+            _backchannel,
+            clockSkew,
+            timeProvider,
+            _logger);
+    }
+
+    private async ValueTask<TrustValidation> ValidateWithTrustAsync(string token, IssuerTrust trust, CancellationToken cancellationToken)
+    {
+        var snapshot = await trust.GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        if (snapshot.Parameters is null)
+        {
+            return new TrustValidation(TokenStatus.Invalid, null, snapshot.Failure ?? "issuer unavailable", KeyNotFound: false);
+        }
+
+        var result = await _handler.ValidateTokenAsync(token, snapshot.Parameters).ConfigureAwait(false);
+        if (result.IsValid && result.SecurityToken is JsonWebToken verified)
+        {
+            return new TrustValidation(TokenStatus.Valid, verified, "ok", KeyNotFound: false);
+        }
+
+        var exception = result.Exception;
+        var status = exception is SecurityTokenExpiredException ? TokenStatus.Expired : TokenStatus.Invalid;
+        return new TrustValidation(status, null, DescribeFailure(exception), exception is SecurityTokenSignatureKeyNotFoundException);
+    }
+
+    private bool TryReadUnverified(string token, out JsonWebToken unverified, out string failure)
+    {
+        unverified = null!;
+        if (!_handler.CanReadToken(token))
+        {
+            failure = "malformed token";
+            return false;
+        }
+
+        try
+        {
+            unverified = _handler.ReadJsonWebToken(token);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenException or FormatException or System.Text.Json.JsonException)
+        {
+            failure = "malformed token";
+            return false;
+        }
+
+        if (unverified.IsEncrypted)
+        {
+            failure = "encrypted tokens are not accepted";
+            return false;
+        }
+
+        failure = string.Empty;
+        return true;
+    }
+
+    private static DateTimeOffset? ReadExpiry(JsonWebToken token)
+    {
+        try
+        {
+            return token.ValidTo == DateTime.MinValue ? null : new DateTimeOffset(token.ValidTo, TimeSpan.Zero);
+        }
+        catch (Exception ex) when (ex is SecurityTokenException or ArgumentException or FormatException)
+        {
+            return null; // a non-numeric exp: the handler refuses the token later
+        }
+    }
+
+    private static string DescribeFailure(Exception? exception) => exception switch
+    {
+        null => "token refused",
+        SecurityTokenExpiredException => "token expired",
+        SecurityTokenNotYetValidException => "token not yet valid",
+        SecurityTokenNoExpirationException => "token has no exp",
+        SecurityTokenInvalidLifetimeException => "token lifetime invalid",
+        SecurityTokenInvalidAudienceException => "audience not accepted",
+        SecurityTokenInvalidIssuerException => "issuer not accepted",
+        SecurityTokenSignatureKeyNotFoundException => "signing key not found",
+        SecurityTokenInvalidAlgorithmException => "algorithm not accepted",
+        SecurityTokenInvalidSignatureException => "signature invalid",
+        SecurityTokenMalformedException => "malformed token",
+        _ => "token refused: " + exception.GetType().Name,
+    };
+
+    private static bool IsAbsoluteHttpUri(string? value)
+        => Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+
+    private TokenValidationOutcome Refuse(string? issuerName, string detail, DateTimeOffset? expires, TokenStatus status = TokenStatus.Invalid)
+    {
+        Log.TokenRefused(_logger, issuerName ?? "(none)", status, detail);
+        return new TokenValidationOutcome(status, null, issuerName, detail, expires);
+    }
+
+    private readonly record struct TrustValidation(TokenStatus Status, JsonWebToken? Token, string Detail, bool KeyNotFound);
+
+    private static partial class Log
+    {
+        [LoggerMessage(IdentityEventIds.IssuerMisconfigured, LogLevel.Error, "Issuer {Issuer} cannot be used: {Reason}; its tokens will be refused.")]
+        public static partial void IssuerMisconfigured(ILogger logger, string issuer, string reason);
+
+        [LoggerMessage(IdentityEventIds.DuplicateIssuer, LogLevel.Warning, "Token issuer {Iss} is claimed by both {First} and {Second}; {First} is used.")]
+        public static partial void DuplicateIssuer(ILogger logger, string iss, string first, string second);
+
+        [LoggerMessage(IdentityEventIds.TokenRefused, LogLevel.Debug, "Token refused (issuer {Issuer}, status {Status}): {Detail}")]
+        public static partial void TokenRefused(ILogger logger, string issuer, TokenStatus status, string detail);
+    }
+}

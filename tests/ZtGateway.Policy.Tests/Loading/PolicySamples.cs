@@ -1,0 +1,204 @@
+namespace ZtGateway.Policy.Tests.Loading;
+
+/// <summary>YAML used by the loader tests.</summary>
+internal static class PolicySamples
+{
+    /// <summary>DESIGN.md 2.1, every key written.</summary>
+    public const string FullGateway = """
+        gateway:
+          policyDir: segments
+          trustedProxies: [10.0.0.0/8, 192.168.1.10]
+          stateDir: state
+          management:
+            listen: http://127.0.0.1:9090
+        identity:
+          issuers:
+            - name: corp
+              type: entra
+              instance: https://login.microsoftonline.com/
+              tenantId: 11111111-2222-3333-4444-555555555555
+              audiences: [api://ztgw]
+            - name: dev
+              type: oidc
+              authority: http://127.0.0.1:5556
+              audiences: [ztgw]
+              requireHttpsMetadata: false
+            - name: offline
+              type: jwks
+              issuer: https://idp.example
+              jwksFile: keys/idp.jwks.json
+              audiences: [ztgw]
+          mfaMethods: [mfa, otp, hwk]
+          clockSkew: 30s
+        device:
+          header: X-Device-Posture
+          audience: ztgw-devices
+          maxAge: 10m
+          issuers:
+            - issuer: https://posture.example
+              jwksFile: keys/posture.jwks.json
+            - issuer: https://mdm.example
+              jwksUri: https://mdm.example/jwks.json
+        assertion:
+          header: X-ZT-Assertion
+          issuer: https://ztgw.example
+          signingKeyFile: keys/gateway-signing.pem
+          lifetime: 90s
+        telemetry:
+          serviceName: ztgw-test
+          otlpEndpoint: http://127.0.0.1:4317
+          otlpProtocol: http/protobuf
+        signals:
+          transmitters:
+            - issuer: https://edr.example
+              jwksFile: keys/signals.jwks.json
+              audience: ztgw
+        admin:
+          issuer: corp
+          role: ZtGatewayAdmin
+        detection:
+          window: 10m
+          maxDenials: 20
+          maxSegments: 3
+          learningPeriod: 1h30m
+          response: contain
+          containFor: 30m
+        audit:
+          sinks: [stdout, "file:logs/audit.jsonl"]
+          allows: false
+
+        """;
+
+    /// <summary>DESIGN.md 2.2, every key written.</summary>
+    public const string FullHr = """
+        segment: hr
+        description: Human resources systems
+        listen: http://0.0.0.0:8082
+        members:
+          workloads: [spiffe://corp.example/hr/payroll-engine, hr-portal]
+          networks: [10.20.0.0/16]
+        defaults:
+          mfa: optional
+          device: managed
+          maxAuthAge: 8h
+        services:
+          payroll:
+            destinations: [http://127.0.0.1:7102, https://payroll-2.internal:8443]
+            healthCheck: /healthz
+            passAuthorization: true
+            identity: spiffe://corp.example/hr/payroll-engine
+        routes:
+          - id: payroll-read
+            match: { path: "/payroll/{**rest}", methods: [get, HEAD] }
+            service: payroll
+            allow:
+              - name: hr-staff
+                from: [hr]
+                users: { groups: [hr-staff] }
+              - name: ledger-sync
+                from: [finance]
+                workloads: [spiffe://corp.example/finance/ledger-sync]
+                methods: [GET]
+                networks: [10.10.0.0/16]
+                until: 2026-12-31T00:00:00Z
+          - id: payroll-admin
+            match: { path: "/payroll/admin/{**rest}" }
+            service: payroll
+            allow:
+              - name: payroll-admins
+                from: ["*"]
+                users: { roles: [PayrollAdmin], subjects: [alice] }
+                mfa: required
+                maxAuthAge: 15m
+                acr: [phr]
+                device: { compliant: true, managed: true, maxRisk: low }
+            deny:
+              - name: no-contractors
+                users: { groups: [contractors] }
+
+        """;
+
+    /// <summary>A second segment for the full sample.</summary>
+    public const string FullFinance = """
+        segment: finance
+        listen: http://0.0.0.0:8081
+        members:
+          workloads: [spiffe://corp.example/finance/ledger-sync]
+        services:
+          ledger:
+            destinations: [http://127.0.0.1:7101]
+        routes:
+          - id: ledger
+            match: { path: "/ledger/{id}" }
+            service: ledger
+            allow:
+              - name: finance-staff
+                from: [finance, unknown]
+                users: { groups: [finance] }
+
+        """;
+
+    /// <summary>The smallest valid gateway.yaml.</summary>
+    public const string MinimalGateway = """
+        identity:
+          issuers:
+            - name: corp
+              type: jwks
+              issuer: https://idp.example
+              jwksFile: keys/idp.jwks.json
+              audiences: [ztgw]
+
+        """;
+
+    /// <summary>A small valid hr segment.</summary>
+    public const string MinimalHr = """
+        segment: hr
+        listen: http://127.0.0.1:8082
+        services:
+          payroll:
+            destinations: [http://127.0.0.1:7102]
+        routes:
+          - id: payroll-read
+            match: { path: "/payroll/{**rest}", methods: [GET] }
+            service: payroll
+            allow:
+              - name: hr-staff
+                from: [hr, finance]
+                users: { groups: [hr-staff] }
+
+        """;
+
+    /// <summary>A small valid finance segment.</summary>
+    public const string MinimalFinance = """
+        segment: finance
+        listen: http://127.0.0.1:8081
+        services:
+          ledger:
+            destinations: [http://127.0.0.1:7101]
+        routes:
+          - id: ledger
+            match: { path: /ledger }
+            service: ledger
+            allow:
+              - name: anyone
+                from: ["*"]
+                users: { groups: [staff] }
+
+        """;
+
+    public static PolicyFolder Full() =>
+        new PolicyFolder()
+            .Write("gateway.yaml", FullGateway)
+            .Write("segments/hr.yaml", FullHr)
+            .Write("segments/finance.yaml", FullFinance);
+
+    public static PolicyFolder Minimal()
+    {
+        var folder = new PolicyFolder()
+            .Write("gateway.yaml", MinimalGateway)
+            .Write("segments/hr.yaml", MinimalHr)
+            .Write("segments/finance.yaml", MinimalFinance);
+        Directory.CreateDirectory(folder.PathOf("empty"));
+        return folder;
+    }
+}
