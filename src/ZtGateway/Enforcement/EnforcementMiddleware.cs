@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 using ZtGateway.Audit;
 using ZtGateway.Hosting;
@@ -81,7 +82,8 @@ internal sealed partial class EnforcementMiddleware
         var audit = new PendingAudit(state.Audit, _time, decisionId, traceId, decision, requestContext, policy.Version);
         if (!decision.Allowed)
         {
-            Log.Denied(_logger, decisionId, _segment, decision.Reason.ToCode(), decision.RouteId, token.Detail, posture.Detail);
+            var code = decision.Reason.ToCode();
+            Log.Denied(_logger, decisionId, _segment, code, decision.RouteId, token.Detail, posture.Detail);
             audit.Record(ReasonStatus.For(decision.Reason), decision.Reason);
             await DenialWriter.WriteAsync(context, _segment, decision.Reason, decisionId, traceId, decision.AcrValues, decision.MaxAuthAge);
             return;

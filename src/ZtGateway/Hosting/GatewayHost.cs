@@ -111,7 +111,8 @@ internal sealed partial class GatewayHost : IAsyncDisposable
                 var listener = SegmentListener.Create(segment, state, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!);
                 host._listeners.Add(listener);
                 await listener.StartAsync(cancellationToken);
-                Log.ListenerStarted(logger, segment.Name, string.Join(", ", listener.Addresses));
+                var addresses = string.Join(", ", listener.Addresses);
+                Log.ListenerStarted(logger, segment.Name, addresses);
             }
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
