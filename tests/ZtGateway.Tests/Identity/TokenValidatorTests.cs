@@ -249,6 +249,7 @@ public sealed class TokenValidatorTests : IClassFixture<SharedKeys>, IDisposable
 
         Assert.Equal(TokenStatus.Invalid, outcome.Status);
         Assert.Equal("audience not accepted", outcome.Detail);
+        Assert.Null(outcome.Expires);
     }
 
     [Fact]
@@ -263,6 +264,7 @@ public sealed class TokenValidatorTests : IClassFixture<SharedKeys>, IDisposable
 
         Assert.Equal(TokenStatus.Valid, withinSkew.Status);
         Assert.Equal(TokenStatus.Expired, expired.Status);
+        Assert.Equal(_time.GetUtcNow() - TimeSpan.FromSeconds(61), expired.Expires);
         Assert.Null(expired.Principal);
         Assert.Equal("offline", expired.IssuerName);
     }
