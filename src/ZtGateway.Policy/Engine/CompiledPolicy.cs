@@ -21,22 +21,18 @@ internal sealed class CompiledPolicy
     /// <exception cref="ArgumentException">A route's path template cannot be parsed.</exception>
     public CompiledPolicy(PolicySet policy)
     {
-        var segments = policy.Segments.Values.ToArray();
+        // Ordered by name so that placement ties (a workload or network listed twice, which validation reports)
+        // resolve the same way whatever dictionary the loader built.
+        var segments = policy.Segments.Values.OrderBy(s => s.Name, StringComparer.Ordinal).ToArray();
         Sources = new SourceSegments(segments.Select(s => s.Name).ToArray());
         MfaMethods = policy.Gateway.Identity.MfaMethods.ToFrozenSet(StringComparer.Ordinal);
         ClockSkew = policy.Gateway.Identity.ClockSkew;
 
         var workloads = new Dictionary<string, int>(StringComparer.Ordinal);
         var memberNetworks = new List<(IPNetwork Network, int Index)>();
-        segmentNetworks = new IPNetwork[Sources.Count][];
-        for (var i = 0; i < segmentNetworks.Length; i++)
-        {
-            segmentNetworks[i] = [];
-        }
-
+        segmentNetworks = new IPNetwork[segments.Length][];
         for (var i = 0; i < segments.Length; i++)
         {
-            // A workload listed by two segments stays in the first; validation is where that gets reported.
             foreach (var workload in segments[i].Members.Workloads)
             {
                 workloads.TryAdd(workload, i);
@@ -51,7 +47,7 @@ internal sealed class CompiledPolicy
 
         workloadSegments = workloads.ToFrozenDictionary(StringComparer.Ordinal);
 
-        // Most specific prefix first; stable, so equal prefixes keep segment order. Each IPv4 network's mapped
+        // Most specific prefix first; the sort is stable, so equal prefixes keep segment order. Each IPv4 network's mapped
         // form sits beside it, so it keeps the same rank.
         networks = [.. memberNetworks
             .OrderByDescending(n => n.Network.PrefixLength)

@@ -13,6 +13,7 @@ internal sealed class RouteDecisions
     private readonly string routeId;
     private readonly string service;
     private readonly int slotsPerSource;
+    private readonly int routeRow;
     private readonly Decision[] early;
     private readonly Decision?[]?[] bySource;
 
@@ -24,6 +25,7 @@ internal sealed class RouteDecisions
         this.service = service;
 
         // One slot per reason for each rule, and one row more for the outcomes that name no rule.
+        routeRow = ruleCount;
         slotsPerSource = (ruleCount + 1) * ReasonCount;
         bySource = new Decision?[sourceCount][];
         early = new Decision[ReasonCount];
@@ -56,9 +58,16 @@ internal sealed class RouteDecisions
         }
 
         // Two threads may both build the same decision; they are equal and either may stay.
-        var row = rule is null ? slotsPerSource / ReasonCount - 1 : rule.Slot;
+        var row = rule?.Slot ?? routeRow;
         ref var slot = ref slots[row * ReasonCount + (int)reason];
-        return Volatile.Read(ref slot) ?? (slot = Create(reason, sourceName, rule));
+        var decision = Volatile.Read(ref slot);
+        if (decision is null)
+        {
+            decision = Create(reason, sourceName, rule);
+            Volatile.Write(ref slot, decision);
+        }
+
+        return decision;
     }
 
     private Decision Create(ReasonCode reason, string sourceName, CompiledRule? rule)

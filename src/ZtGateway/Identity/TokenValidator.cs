@@ -68,33 +68,31 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
 
         if (token.Length == 0)
         {
-            return Refuse(null, "empty bearer token", null);
+            return Refuse(null, "empty bearer token");
         }
 
         string? issuerName = null;
-        DateTimeOffset? expires = null;
         try
         {
             if (!TryReadUnverified(token, out var unverified, out var readFailure))
             {
-                return Refuse(null, readFailure, null);
+                return Refuse(null, readFailure);
             }
 
-            expires = ReadExpiry(unverified);
             if (unverified.Issuer is not { Length: > 0 } iss || !_trustsByIssuer.TryGetValue(iss, out var trust))
             {
-                return Refuse(null, "unknown issuer", expires);
+                return Refuse(null, "unknown issuer");
             }
 
             issuerName = trust.Name;
             if (!unverified.IsSigned)
             {
-                return Refuse(issuerName, "unsigned token", expires);
+                return Refuse(issuerName, "unsigned token");
             }
 
             if (!ValidationParametersFactory.AllowedAlgorithms.Contains(unverified.Alg, StringComparer.Ordinal))
             {
-                return Refuse(issuerName, "algorithm not accepted: " + unverified.Alg, expires);
+                return Refuse(issuerName, "algorithm not accepted: " + unverified.Alg);
             }
 
             var outcome = await ValidateWithTrustAsync(token, trust, cancellationToken).ConfigureAwait(false);
@@ -104,27 +102,34 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
                 outcome = await ValidateWithTrustAsync(token, trust, cancellationToken).ConfigureAwait(false);
             }
 
+            if (outcome.Status == TokenStatus.Expired)
+            {
+                // The signature is checked before the lifetime, so this exp is a verified one.
+                return Refuse(issuerName, outcome.Detail, TokenStatus.Expired, ReadExpiry(unverified));
+            }
+
             if (outcome.Status != TokenStatus.Valid)
             {
-                return Refuse(issuerName, outcome.Detail, expires, outcome.Status);
+                return Refuse(issuerName, outcome.Detail);
             }
 
-            var principal = PrincipalMapper.Map(outcome.Token!, out var mapFailure);
+            var verified = outcome.Token!;
+            var principal = PrincipalMapper.Map(verified, out var mapFailure);
             if (principal is null)
             {
-                return Refuse(issuerName, mapFailure ?? "no principal", expires);
+                return Refuse(issuerName, mapFailure ?? "no principal");
             }
 
-            return new TokenValidationOutcome(TokenStatus.Valid, principal, issuerName, "ok", expires);
+            return new TokenValidationOutcome(TokenStatus.Valid, principal, issuerName, "ok", ReadExpiry(verified));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return Refuse(issuerName, "validation canceled", expires);
+            return Refuse(issuerName, "validation canceled");
         }
         catch (Exception ex)
         {
             // A verifier must fail closed: anything unexpected refuses the token rather than surfacing as a 500.
-            return Refuse(issuerName, "validation error: " + ex.GetType().Name, expires);
+            return Refuse(issuerName, "validation error: " + ex.GetType().Name);
         }
     }
 
@@ -319,7 +324,8 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
     private static bool IsAbsoluteHttpUri(string? value)
         => Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
 
-    private TokenValidationOutcome Refuse(string? issuerName, string detail, DateTimeOffset? expires, TokenStatus status = TokenStatus.Invalid)
+    // Expires is only reported where it was verified; elsewhere it would repeat attacker-controlled input.
+    private TokenValidationOutcome Refuse(string? issuerName, string detail, TokenStatus status = TokenStatus.Invalid, DateTimeOffset? expires = null)
     {
         Log.TokenRefused(_logger, issuerName ?? "(none)", status, detail);
         return new TokenValidationOutcome(status, null, issuerName, detail, expires);
