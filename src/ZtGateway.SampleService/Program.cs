@@ -1,6 +1,3 @@
 using ZtGateway.SampleService;
 
-var builder = WebApplication.CreateSlimBuilder(args);
-var app = builder.Build();
-app.MapSampleEndpoints();
-app.Run();
+await SampleServiceApp.Build(args).RunAsync();
