@@ -6,8 +6,9 @@ namespace ZtGateway.Policy.Engine;
 /// <summary>A route ready for decisions: its template parsed, its methods a set, its rules compiled. Immutable.</summary>
 internal sealed class CompiledRoute
 {
-    private readonly bool[] namedSources;
-    private readonly bool anySourceNamed;
+    // Per principal kind (user, workload): which sources some allow rule for that kind names.
+    private readonly bool[][] namedSources;
+    private readonly bool[] anySourceNamed;
 
     /// <summary>Compiles <paramref name="config"/> of segment <paramref name="segment"/>.</summary>
     /// <exception cref="ArgumentException">The path template cannot be parsed.</exception>
@@ -31,15 +32,22 @@ internal sealed class CompiledRoute
         }
 
         Allow = new CompiledRule[config.Allow.Count];
-        namedSources = new bool[sources.Count];
+        namedSources = [new bool[sources.Count], new bool[sources.Count]];
+        anySourceNamed = new bool[2];
         for (var i = 0; i < Allow.Length; i++)
         {
             var rule = new CompiledRule(config.Allow[i], isDeny: false, slot++, segment.Defaults, sources);
             Allow[i] = rule;
-            anySourceNamed |= rule.FromAny;
-            for (var s = 0; s < namedSources.Length; s++)
+            if (rule.PrincipalKind is not { } kind)
             {
-                namedSources[s] |= rule.FromSources[s];
+                continue;
+            }
+
+            var k = (int)kind;
+            anySourceNamed[k] |= rule.FromAny;
+            for (var s = 0; s < sources.Count; s++)
+            {
+                namedSources[k][s] |= rule.FromSources[s];
             }
         }
 
@@ -70,9 +78,17 @@ internal sealed class CompiledRoute
     /// <summary>The decisions this route answers with.</summary>
     public RouteDecisions Decisions { get; }
 
-    /// <summary>True when some allow rule's <c>from</c> names the source at <paramref name="sourceIndex"/> or <c>*</c>.</summary>
-    public bool NamesSource(int sourceIndex) =>
-        anySourceNamed || ((uint)sourceIndex < (uint)namedSources.Length && namedSources[sourceIndex]);
+    /// <summary>
+    /// True when some allow rule for principals of <paramref name="kind"/> names the source at
+    /// <paramref name="sourceIndex"/> (or <c>*</c>) in its <c>from</c>. A workload grant from finance does not make
+    /// a finance user's refusal a mere <c>no-matching-rule</c>: for users, finance is still not allowed.
+    /// </summary>
+    public bool NamesSource(int sourceIndex, PrincipalKind kind)
+    {
+        var k = (int)kind;
+        var named = namedSources[k];
+        return anySourceNamed[k] || ((uint)sourceIndex < (uint)named.Length && named[sourceIndex]);
+    }
 
     /// <summary>True when the route takes <paramref name="method"/> on the canonical <paramref name="path"/>.</summary>
     public bool Matches(string method, ReadOnlySpan<char> path) =>

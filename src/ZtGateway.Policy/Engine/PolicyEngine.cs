@@ -180,7 +180,7 @@ public sealed class PolicyEngine
             return decisions.For(ReasonCode.GrantExpired, source.Index, source.Name, expired);
         }
 
-        var reasonWithoutRule = route.NamesSource(source.Index) ? ReasonCode.NoMatchingRule : ReasonCode.SegmentNotAllowed;
+        var reasonWithoutRule = route.NamesSource(source.Index, principal.Kind) ? ReasonCode.NoMatchingRule : ReasonCode.SegmentNotAllowed;
         return decisions.For(reasonWithoutRule, source.Index, source.Name, rule: null);
     }
 

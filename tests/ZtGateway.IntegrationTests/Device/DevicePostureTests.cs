@@ -43,6 +43,11 @@ public sealed class DevicePostureTests : IAsyncLifetime
                         from: [hr]
                         users: { roles: [PayrollAdmin] }
                         device: { compliant: true, managed: true, maxRisk: low }
+                  - id: secure
+                    match: { path: "/secure/{**rest}" }
+                    service: payroll
+                    allow:
+                      - { name: anyone-on-a-compliant-device, from: ["*"], users: { groups: [hr-staff] } }
                   - id: open
                     match: { path: "/open/{**rest}" }
                     service: payroll
@@ -92,7 +97,7 @@ public sealed class DevicePostureTests : IAsyncLifetime
 
     public static TheoryData<string, string, string> PostureCases() => new()
     {
-        { "missing", "/payroll/x", "device-missing" },
+        { "missing", "/secure/x", "device-missing" },
         { "forged", "/payroll/x", "device-invalid" },
         { "expired", "/payroll/x", "device-invalid" },
         { "too-long-lived", "/payroll/x", "device-invalid" },
@@ -134,7 +139,7 @@ public sealed class DevicePostureTests : IAsyncLifetime
     [Fact]
     public async Task PlainComplianceHeaders_AreNeverBelieved()
     {
-        var answer = await Send("/payroll/x", Alice(), null, r =>
+        var answer = await Send("/secure/x", Alice(), null, r =>
         {
             r.Headers.Add("X-Device-Compliant", "true");
             r.Headers.Add("X-Device-Segment", "hr");

@@ -148,7 +148,6 @@ public sealed class IsolationTests : IAsyncLifetime
             request.Headers.Add("X-ZT-Assertion", "forged.assertion.value");
             request.Headers.Add("X-ZT-Anything", "forged");
             request.Headers.Add("x-zt-src-segment", "hr");
-            request.Headers.Add("X-Device-Posture", "forged.posture.value");
             request.Headers.Add("X-Device-Compliant", "true");
         });
 

@@ -51,7 +51,7 @@ public sealed class StartupTests : IDisposable
         var exit = await ZtgwCommand.InvokeAsync(["run", "--config", Path.Combine(directory, "gateway.yaml")], stdout, stderr);
 
         Assert.Equal(1, exit);
-        Assert.Matches(@"finance\.yaml:9:\d+: error: .*ledgr", stderr.ToString());
+        Assert.Matches(@"finance\.yaml:8:\d+: error: .*ledgr", stderr.ToString());
     }
 
     [Fact]

@@ -277,7 +277,8 @@ public class PolicyEngineTests
 
         var decision = EngineAssert.Decide(engine, TestRequests.For(TestRequests.Workload("svc-1"), "/docs/a"));
 
-        Assert.Equal(ReasonCode.NoMatchingRule, decision.Reason);
+        // No rule for workloads names any source: for a workload the route admits no segment at all.
+        Assert.Equal(ReasonCode.SegmentNotAllowed, decision.Reason);
     }
 
     [Fact]
@@ -288,7 +289,19 @@ public class PolicyEngineTests
 
         var decision = EngineAssert.Decide(engine, TestRequests.AliceRequest("/docs/a"));
 
-        Assert.Equal(ReasonCode.NoMatchingRule, decision.Reason);
+        Assert.Equal(ReasonCode.SegmentNotAllowed, decision.Reason);
+    }
+
+    [Fact]
+    public void WorkloadGrantFromASegment_DoesNotSoftenAUserRefusalFromIt()
+    {
+        var engine = TestRequests.Engine(TestPolicy.Policy(TestPolicy.Segment(
+            "hr", TestPolicy.Route("docs", "/docs/{**rest}",
+                TestPolicy.Users("staff", ["finance"], groups: ["hr-staff"]),
+                TestPolicy.Workloads("sync", ["*"], "svc-1")))));
+
+        Assert.Equal(ReasonCode.SegmentNotAllowed, EngineAssert.Decide(engine, TestRequests.AliceRequest("/docs/a")).Reason);
+        Assert.Equal(ReasonCode.NoMatchingRule, EngineAssert.Decide(engine, TestRequests.For(TestRequests.Workload("svc-2"), "/docs/a")).Reason);
     }
 
     [Fact]
@@ -297,9 +310,9 @@ public class PolicyEngineTests
         var engine = TestRequests.Engine(TestPolicy.Policy(TestPolicy.Segment(
             "hr", TestPolicy.Route("docs", "/docs/{**rest}", new RuleConfig { Name = "empty", From = ["*"] }))));
 
-        Assert.Equal(ReasonCode.NoMatchingRule, EngineAssert.Decide(engine, TestRequests.AliceRequest("/docs/a")).Reason);
+        Assert.Equal(ReasonCode.SegmentNotAllowed, EngineAssert.Decide(engine, TestRequests.AliceRequest("/docs/a")).Reason);
         Assert.Equal(
-            ReasonCode.NoMatchingRule,
+            ReasonCode.SegmentNotAllowed,
             EngineAssert.Decide(engine, TestRequests.For(TestRequests.Workload("svc"), "/docs/a")).Reason);
     }
 
