@@ -1,6 +1,7 @@
 using ZtGateway.Assertion;
 using ZtGateway.Audit;
 using ZtGateway.Device;
+using ZtGateway.Management;
 using ZtGateway.Identity;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
@@ -12,7 +13,7 @@ namespace ZtGateway.Hosting;
 /// A running gateway: the validated policy, one listener per served segment, and the watcher that
 /// reloads the policy. An invalid policy at start opens no port at all.
 /// </summary>
-internal sealed partial class GatewayHost : IAsyncDisposable
+internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
 {
     private readonly GatewayHostOptions _options;
     private readonly ILoggerFactory _loggerFactory;
@@ -22,6 +23,8 @@ internal sealed partial class GatewayHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private Task _watcher = Task.CompletedTask;
+    private ManagementListener? _management;
+    private volatile string[] _openSegments = [];
 
     private GatewayHost(GatewayHostOptions options, ILoggerFactory loggerFactory, bool ownsLoggerFactory, GatewayStateHolder state)
     {
@@ -33,6 +36,11 @@ internal sealed partial class GatewayHost : IAsyncDisposable
     }
 
     public GatewayStateHolder State { get; }
+
+    /// <summary>Bound address of the management listener; null when it is disabled.</summary>
+    public Uri? ManagementAddress => _management?.Address;
+
+    public IReadOnlyCollection<string> OpenSegments => _openSegments;
 
     /// <summary>Bound address of each served segment's listener.</summary>
     public IReadOnlyDictionary<string, Uri> Listeners => _listeners.ToDictionary(l => l.Segment, l => l.Addresses[0], StringComparer.Ordinal);
@@ -113,6 +121,15 @@ internal sealed partial class GatewayHost : IAsyncDisposable
                 await listener.StartAsync(cancellationToken);
                 var addresses = string.Join(", ", listener.Addresses);
                 Log.ListenerStarted(logger, segment.Name, addresses);
+                host._openSegments = [.. host._openSegments, segment.Name];
+            }
+
+            var management = policy.Gateway.Gateway.Management.Listen;
+            if (!string.IsNullOrEmpty(management))
+            {
+                host._management = ManagementListener.Create(management, state, host, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!);
+                await host._management.StartAsync(cancellationToken);
+                Log.ManagementStarted(logger, host._management.Address?.ToString() ?? management);
             }
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
@@ -205,6 +222,11 @@ internal sealed partial class GatewayHost : IAsyncDisposable
         foreach (var listener in _listeners)
         {
             await listener.DisposeAsync();
+        }
+
+        if (_management is not null)
+        {
+            await _management.DisposeAsync();
         }
 
         State.Current.Dispose();
@@ -308,6 +330,9 @@ internal sealed partial class GatewayHost : IAsyncDisposable
 
         [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "assertion settings changed; restart the gateway to apply them (the current signing key stays in use)")]
         public static partial void AssertionChangeIgnored(ILogger logger);
+
+        [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "Management listener on {Address}")]
+        public static partial void ManagementStarted(ILogger logger, string address);
 
         [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Segment {Segment} listening on {Addresses}")]
         public static partial void ListenerStarted(ILogger logger, string segment, string addresses);

@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using ZtGateway.Hosting;
+
+namespace ZtGateway.Management;
+
+/// <summary>
+/// The management listener (<c>gateway.management.listen</c>, loopback by default): health, readiness,
+/// metrics, the admin API and the signal receiver. It is its own Kestrel server: no segment listener
+/// knows these paths, so they cannot be reached through one.
+/// </summary>
+internal sealed class ManagementListener : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ManagementListener(WebApplication app) => _app = app;
+
+    /// <summary>The address Kestrel actually bound (port 0 resolved).</summary>
+    public Uri? Address { get; private set; }
+
+    public static ManagementListener Create(string listen, GatewayStateHolder state, IGatewayStatus status, TimeProvider timeProvider,
+        ILoggerFactory loggerFactory, string contentRoot)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "ztgw-management",
+            ContentRootPath = contentRoot,
+            EnvironmentName = Environments.Production,
+        });
+        builder.Configuration.Sources.Clear();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(state);
+        builder.Services.AddSingleton(status);
+        builder.Services.AddSingleton(timeProvider);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            ListenerEndpoint.Configure(kestrel, listen);
+        });
+
+        var app = builder.Build();
+        HealthEndpoints.Map(app);
+        PolicyEndpoints.Map(app);
+        return new ManagementListener(app);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _app.StartAsync(cancellationToken);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        Address = address is null ? null : new Uri(address);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>What the management endpoints may ask the running gateway.</summary>
+internal interface IGatewayStatus
+{
+    /// <summary>Names of the segments whose listeners are open.</summary>
+    IReadOnlyCollection<string> OpenSegments { get; }
+}
