@@ -85,9 +85,10 @@ internal static class DevCommand
         var workload = new Option<string?>("--workload") { Description = "Mint a workload token for this id instead of a user token" };
         var lifetime = new Option<string>("--lifetime") { Description = "Token lifetime", DefaultValueFactory = _ => "1h" };
         var issuer = new Option<string?>("--issuer") { Description = "Name of a jwks issuer of the config (default: the first with a private key)" };
+        var count = new Option<int>("--count") { Description = "Mint this many distinct tokens, one per line (load tests)", DefaultValueFactory = _ => 1 };
         var command = new Command("token", "Mint a token signed with a development issuer key")
         {
-            config, sub, groups, roles, amr, acr, authAge, workload, lifetime, issuer,
+            config, sub, groups, roles, amr, acr, authAge, workload, lifetime, issuer, count,
         };
         command.SetAction(parse =>
         {
@@ -128,7 +129,15 @@ internal static class DevCommand
                 return ExitCodes.PolicyProblem;
             }
 
-            var token = DevTokens.Mint(new DevTokenRequest
+            var howMany = parse.GetValue(count);
+            if (howMany is < 1 or > 1_000_000)
+            {
+                errors.WriteLine("ztgw dev token: --count must be between 1 and 1000000");
+                return ExitCodes.Usage;
+            }
+
+            var credentials = DevKeys.LoadSigningCredentials(privateKey);
+            var request = new DevTokenRequest
             {
                 Subject = parse.GetValue(sub) ?? parse.GetValue(workload)!,
                 Groups = Split(parse.GetValue(groups)),
@@ -140,8 +149,12 @@ internal static class DevCommand
                 Lifetime = life,
                 Issuer = chosen.Issuer!,
                 Audience = chosen.Audiences[0],
-            }, DevKeys.LoadSigningCredentials(privateKey), TimeProvider.System);
-            output.WriteLine(token);
+            };
+            for (var i = 0; i < howMany; i++)
+            {
+                output.WriteLine(DevTokens.Mint(request, credentials, TimeProvider.System));
+            }
+
             return ExitCodes.Success;
         });
         return command;

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Side-by-side load benchmark: the same nginx upstream reached directly, through nginx, through a bare YARP
+# proxy, and through ZtGateway with its full policy (reused and distinct tokens). Interleaved and repeated;
+# prints a table and writes bench/results/<time>.json. Loopback only; every run is bounded by DURATION.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+DURATION=${DURATION:-10s}     # per measurement
+ROUNDS=${ROUNDS:-3}           # interleaved repetitions of every target
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-1}
+DISTINCT=${DISTINCT:-2000}    # tokens in the distinct-token run
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk || ! need nginx; then
+  echo "installing wrk and nginx" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null
+fi
+
+work=$(mktemp -d /tmp/ztgw-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+UPSTREAM=127.0.0.1:18080; NGINX=127.0.0.1:18081; BARE=127.0.0.1:18082; GATEWAY=127.0.0.1:18083
+
+echo "building (Release)" >&2
+dotnet build -c Release -v q -nologo src/ZtGateway/ZtGateway.csproj >/dev/null
+dotnet build -c Release -v q -nologo bench/BareProxy/BareProxy.csproj >/dev/null
+ztgw() { dotnet "$root/src/ZtGateway/bin/Release/net10.0/ztgw.dll" "$@"; }
+
+# nginx: the upstream (small body, keep-alive) and a plain reverse proxy in front of it.
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  keepalive_requests 1000000;
+  server { listen $UPSTREAM; location / { default_type text/plain; return 200 "ok\n"; } }
+  upstream app { server $UPSTREAM; keepalive 128; }
+  server {
+    listen $NGINX;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf"
+
+dotnet "$root/bench/BareProxy/bin/Release/net10.0/BareProxy.dll" --urls "http://$BARE" --upstream "http://$UPSTREAM" >"$work/bare.log" 2>&1 &
+bare_pid=$!; pids+=("$bare_pid")
+
+# The gateway's full policy: a finance user with MFA on a compliant finance laptop calling an hr route
+# that names finance, with device posture, upstream assertion and audit to a file.
+mkdir -p "$work/gw/segments"
+cat > "$work/gw/gateway.yaml" <<YAML
+gateway:
+  policyDir: segments
+  management: { listen: "" }
+identity:
+  issuers:
+    - { name: bench, type: jwks, issuer: https://idp.bench, jwksFile: keys/idp.jwks.json, audiences: [ztgw] }
+device:
+  issuers:
+    - { issuer: https://posture.bench, jwksFile: keys/posture.jwks.json }
+assertion: { issuer: https://ztgw.bench, signingKeyFile: keys/gateway-signing.pem }
+audit: { sinks: ["file:$work/audit.jsonl"] }
+YAML
+cat > "$work/gw/segments/finance.yaml" <<YAML
+segment: finance
+listen: http://127.0.0.1:18084
+services: { ledger: { destinations: ["http://$UPSTREAM"] } }
+routes:
+  - id: ledger
+    match: { path: "/{**rest}" }
+    service: ledger
+    allow: [ { name: staff, from: [finance], users: { groups: [finance-staff] } } ]
+YAML
+cat > "$work/gw/segments/hr.yaml" <<YAML
+segment: hr
+listen: http://$GATEWAY
+services: { payroll: { destinations: ["http://$UPSTREAM"] } }
+routes:
+  - id: payroll-read
+    match: { path: "/{**rest}", methods: [GET] }
+    service: payroll
+    allow:
+      - { name: finance-auditors, from: [finance], users: { groups: [finance-auditors] }, maxAuthAge: 1h, device: { compliant: true, managed: true, maxRisk: low } }
+YAML
+ztgw dev keys --config "$work/gw/gateway.yaml" >/dev/null
+token=$(ztgw dev token --config "$work/gw/gateway.yaml" --sub alice --groups finance-auditors --amr pwd,mfa --auth-age 1m --lifetime 2h)
+posture=$(ztgw dev posture --config "$work/gw/gateway.yaml" --device laptop-7 --segment finance --compliant --managed --risk low --user alice --lifetime 15m)
+ztgw dev token --config "$work/gw/gateway.yaml" --sub alice --groups finance-auditors --amr pwd,mfa --auth-age 1m --lifetime 2h --count "$DISTINCT" >"$work/tokens.txt"
+
+ztgw run --config "$work/gw/gateway.yaml" >"$work/gateway.out" 2>"$work/gateway.log" &
+gw_pid=$!; pids+=("$gw_pid")
+
+wait_for() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no answer from $1" >&2; exit 1; }
+wait_for "http://$UPSTREAM/"; wait_for "http://$NGINX/"; wait_for "http://$BARE/"; wait_for "http://$GATEWAY/"
+status=$(curl -s -o /dev/null -w '%{http_code}' "http://$GATEWAY/x" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture")
+[ "$status" = 200 ] || { echo "the gateway refused the benchmark request ($status); see $work/gateway.log" >&2; exit 1; }
+
+cat > "$work/distinct.lua" <<'LUA'
+local tokens = {}
+local i = 0
+init = function(args)
+  for line in io.lines(os.getenv("ZTGW_TOKENS")) do tokens[#tokens + 1] = line end
+  i = math.random(#tokens)
+end
+request = function()
+  i = i % #tokens + 1
+  wrk.headers["Authorization"] = "Bearer " .. tokens[i]
+  return wrk.format()
+end
+LUA
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+results="$work/results.tsv"; : >"$results"
+
+measure() { # name url pid(or -) extra wrk args...
+  local name=$1 url=$2 pid=$3; shift 3
+  local before=0 after=0
+  [ "$pid" != - ] && before=$(ticks "$pid")
+  local out; out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
+  [ "$pid" != - ] && after=$(ticks "$pid")
+  local rps p50 p99 requests errors
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx/ {print $5}' <<<"$out"); errors=${errors:-0}
+  local cpu=""
+  [ "$pid" != - ] && cpu=$(awk -v d=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "$cpu" "$errors" >>"$results"
+  echo "  $name: $rps req/s, p50 $p50, p99 $p99, cpu ${cpu:-n/a} us/req, non-2xx $errors" >&2
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round/$ROUNDS" >&2
+  measure direct "http://$UPSTREAM/x" -
+  measure nginx "http://$NGINX/x" -
+  measure bare-yarp "http://$BARE/x" "$bare_pid"
+  measure gateway-reused "http://$GATEWAY/x" "$gw_pid" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture"
+  ZTGW_TOKENS="$work/tokens.txt" measure gateway-distinct "http://$GATEWAY/x" "$gw_pid" -H "X-Device-Posture: $posture" -s "$work/distinct.lua"
+done
+
+audited=$(wc -l <"$work/audit.jsonl")
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+python3 - "$results" "$root/bench/results/$stamp.json" "$audited" "$DURATION" "$ROUNDS" "$CONNECTIONS" <<'PY'
+import json, re, statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+def ms(v):
+    m = re.match(r"([\d.]+)(us|ms|s)", v or "")
+    return None if not m else float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+targets = {}
+for name, rps, p50, p99, cpu, errors in rows:
+    t = targets.setdefault(name, {"rps": [], "p50": [], "p99": [], "cpu": [], "errors": 0})
+    t["rps"].append(float(rps)); t["p50"].append(ms(p50)); t["p99"].append(ms(p99))
+    if cpu: t["cpu"].append(float(cpu))
+    t["errors"] += int(errors)
+summary = {n: {"rps": statistics.median(t["rps"]), "p50_ms": statistics.median(t["p50"]), "p99_ms": statistics.median(t["p99"]),
+               "cpu_us_per_request": statistics.median(t["cpu"]) if t["cpu"] else None, "non_2xx": t["errors"], "runs": len(t["rps"])}
+           for n, t in targets.items()}
+bare, nginx = summary["bare-yarp"]["rps"], summary["nginx"]["rps"]
+for n, s in summary.items():
+    s["vs_bare_yarp"] = round(s["rps"] / bare, 3); s["vs_nginx"] = round(s["rps"] / nginx, 3)
+doc = {"duration": sys.argv[4], "rounds": int(sys.argv[5]), "connections": int(sys.argv[6]), "audit_lines": int(sys.argv[3]), "targets": summary}
+json.dump(doc, open(sys.argv[2], "w"), indent=2)
+print(f"{'target':18} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10} {'x bare':>7} {'x nginx':>7} {'non-2xx':>7}")
+for n, s in summary.items():
+    cpu = "" if s["cpu_us_per_request"] is None else f"{s['cpu_us_per_request']:.1f}"
+    print(f"{n:18} {s['rps']:9.0f} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} {cpu:>10} {s['vs_bare_yarp']:7.2f} {s['vs_nginx']:7.2f} {s['non_2xx']:7d}")
+print(f"medians of {doc['rounds']} interleaved rounds; written to {sys.argv[2]}")
+PY
