@@ -101,7 +101,7 @@ token=$(ztgw dev token --config "$work/gw/gateway.yaml" --sub alice --groups fin
 posture=$(ztgw dev posture --config "$work/gw/gateway.yaml" --device laptop-7 --segment finance --compliant --managed --risk low --user alice --lifetime 15m)
 ztgw dev token --config "$work/gw/gateway.yaml" --sub alice --groups finance-auditors --amr pwd,mfa --auth-age 1m --lifetime 2h --count "$DISTINCT" >"$work/tokens.txt"
 
-ztgw run --config "$work/gw/gateway.yaml" >"$work/gateway.out" 2>"$work/gateway.log" &
+dotnet "$root/src/ZtGateway/bin/Release/net10.0/ztgw.dll" run --config "$work/gw/gateway.yaml" >"$work/gateway.out" 2>"$work/gateway.log" &
 gw_pid=$!; pids+=("$gw_pid")
 
 wait_for() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no answer from $1" >&2; exit 1; }
@@ -143,6 +143,10 @@ measure() { # name url pid(or -) extra wrk args...
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "$cpu" "$errors" >>"$results"
   echo "  $name: $rps req/s, p50 $p50, p99 $p99, cpu ${cpu:-n/a} us/req, non-2xx $errors" >&2
 }
+
+# Warm every target up (JIT, connection pools, caches) before anything is recorded.
+for url in "http://$UPSTREAM/x" "http://$NGINX/x" "http://$BARE/x"; do wrk -t1 -c"$CONNECTIONS" -d3s "$url" >/dev/null; done
+wrk -t1 -c"$CONNECTIONS" -d3s -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture" "http://$GATEWAY/x" >/dev/null
 
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
