@@ -1,5 +1,6 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using ZtGateway.Caching;
 using ZtGateway.Keys;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
@@ -35,6 +36,9 @@ internal sealed class DevicePostureVerifier : IDisposable
     private readonly Dictionary<string, JwksKeySource> _issuers = new(StringComparer.Ordinal);
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
 
+    // Verified assertions, keyed by digest; the user binding is re-checked on every hit.
+    private readonly VerifiedCache<CachedPosture> _cache = new(capacity: 50_000, maxEntryLifetime: TimeSpan.FromMinutes(15));
+
     public DevicePostureVerifier(DeviceSettings settings, TimeSpan clockSkew, TimeProvider timeProvider,
         HttpMessageHandler? backchannel, ILogger logger)
     {
@@ -43,9 +47,11 @@ internal sealed class DevicePostureVerifier : IDisposable
         _time = timeProvider;
         foreach (var issuer in settings.Issuers)
         {
-            _issuers[issuer.Issuer] = issuer.JwksFile is not null
+            var source = issuer.JwksFile is not null
                 ? JwksKeySource.FromFile(issuer.JwksFile, timeProvider, logger)
                 : JwksKeySource.FromUri(new Uri(issuer.JwksUri!), backchannel, timeProvider, logger);
+            source.KeysChanged += _cache.Clear;
+            _issuers[issuer.Issuer] = source;
         }
     }
 
@@ -56,6 +62,20 @@ internal sealed class DevicePostureVerifier : IDisposable
             return PostureOutcome.Absent;
         }
 
+        var now = _time.GetUtcNow();
+        if (_cache.TryGet(assertion, now, out var cached))
+        {
+            return cached.User is not null && !string.Equals(cached.User, principal?.Subject, StringComparison.Ordinal)
+                ? PostureOutcome.Invalid("device assertion is bound to another user")
+                : cached.Outcome;
+        }
+
+        var outcome = await VerifyUncachedAsync(assertion, principal, now, cancellationToken);
+        return outcome;
+    }
+
+    private async ValueTask<PostureOutcome> VerifyUncachedAsync(string assertion, Principal? principal, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         JsonWebToken token;
         try
         {
@@ -71,7 +91,6 @@ internal sealed class DevicePostureVerifier : IDisposable
             return PostureOutcome.Invalid("device assertion from an unknown issuer");
         }
 
-        var now = _time.GetUtcNow();
         var parameters = new TokenValidationParameters
         {
             ValidIssuer = token.Issuer,
@@ -139,6 +158,7 @@ internal sealed class DevicePostureVerifier : IDisposable
             return PostureOutcome.Invalid("device assertion has no valid risk");
         }
 
+        string? boundUser = null;
         if (token.TryGetClaim("user", out _))
         {
             // Bound to a user: only that user's token may carry it, so a stolen assertion does not travel.
@@ -146,9 +166,11 @@ internal sealed class DevicePostureVerifier : IDisposable
             {
                 return PostureOutcome.Invalid("device assertion is bound to another user");
             }
+
+            boundUser = user;
         }
 
-        return new PostureOutcome(DeviceStatus.Verified, new DevicePosture
+        var verified = new PostureOutcome(DeviceStatus.Verified, new DevicePosture
         {
             DeviceId = deviceId,
             Segment = segment,
@@ -156,7 +178,11 @@ internal sealed class DevicePostureVerifier : IDisposable
             Managed = managed,
             Risk = risk,
         }, "verified");
+        _cache.Set(assertion, new CachedPosture(verified, boundUser), deviceId, now, new DateTimeOffset(token.ValidTo, TimeSpan.Zero));
+        return verified;
     }
+
+    private sealed record CachedPosture(PostureOutcome Outcome, string? User);
 
     private static bool TryString(JsonWebToken token, string name, out string value)
     {

@@ -29,6 +29,9 @@ internal sealed partial class JwksKeySource : IDisposable
         _logger = logger;
     }
 
+    /// <summary>Raised when a fetch brought a key set different from the one held (rotation or removal).</summary>
+    public event Action? KeysChanged;
+
     public static JwksKeySource FromFile(string path, TimeProvider time, ILogger logger)
     {
         var source = new JwksKeySource(null, null, time, logger);
@@ -84,7 +87,12 @@ internal sealed partial class JwksKeySource : IDisposable
 
             _lastFetch = now;
             var json = await _http!.GetStringAsync(_uri, cancellationToken);
+            var previous = _keys;
             _keys = [.. new JsonWebKeySet(json).GetSigningKeys()];
+            if (!SameKeyIds(previous, _keys))
+            {
+                KeysChanged?.Invoke();
+            }
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or ArgumentException or System.Text.Json.JsonException)
         {
@@ -94,6 +102,24 @@ internal sealed partial class JwksKeySource : IDisposable
         {
             _fetch.Release();
         }
+    }
+
+    private static bool SameKeyIds(IReadOnlyList<SecurityKey> a, IReadOnlyList<SecurityKey> b)
+    {
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Count; i++)
+        {
+            if (!Contains(b, a[i].KeyId ?? string.Empty))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool Contains(IReadOnlyList<SecurityKey> keys, string keyId)

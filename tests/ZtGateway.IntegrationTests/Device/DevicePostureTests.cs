@@ -158,6 +158,29 @@ public sealed class DevicePostureTests : IAsyncLifetime
         Assert.Single(_payroll.Requests);
     }
 
+    [Fact]
+    public async Task CachedPosture_PastItsExpiry_IsRefused()
+    {
+        var posture = _devices.Posture(Now, "hr-lt-3", "hr", user: "alice", lifetime: TimeSpan.FromMinutes(10));
+        Assert.Equal(HttpStatusCode.OK, (await Send("/payroll/x", Alice(), posture)).Status);
+
+        _gateway.Time.Advance(TimeSpan.FromMinutes(11));
+        var later = await Send("/payroll/x", Alice(), posture);
+
+        Assert.Equal("device-invalid", later.Reason);
+    }
+
+    [Fact]
+    public async Task CachedPosture_BoundToAlice_IsStillRefusedForBob()
+    {
+        var posture = _devices.Posture(Now, "hr-lt-3", "hr", user: "alice");
+        Assert.Equal(HttpStatusCode.OK, (await Send("/payroll/x", Alice(), posture)).Status);
+
+        var bob = await Send("/payroll/x", _identity.User(Now, "bob", ["hr-staff"]), posture);
+
+        Assert.Equal("device-invalid", bob.Reason);
+    }
+
     // The seed scenario: a finance workstation cannot reach hr, whoever uses it and whatever it claims.
     [Fact]
     public async Task FinanceWorkstation_IsContained_AndAnHrDeviceIsNot()
