@@ -14,6 +14,7 @@ internal static class DevCommand
             Keys(output, errors),
             Token(output, errors),
             Posture(output, errors),
+            IdentityProvider(output, errors),
         };
 
     private static Command Keys(TextWriter output, TextWriter errors)
@@ -208,6 +209,61 @@ internal static class DevCommand
                 Lifetime = life > gateway.Device.MaxAge ? gateway.Device.MaxAge : life,
             }, DevKeys.LoadSigningCredentials(DevKeys.PrivateKeyPathFor(issuer.JwksFile!)), TimeProvider.System);
             output.WriteLine(assertion);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command IdentityProvider(TextWriter output, TextWriter errors)
+    {
+        var listen = new Option<string>("--listen") { Description = "Address to serve on (loopback only unless --force)", DefaultValueFactory = _ => "http://127.0.0.1:5556" };
+        var key = new Option<string>("--key") { Description = "PEM signing key, created when missing", DefaultValueFactory = _ => "config/keys/dev-idp.key.pem" };
+        var audience = new Option<string>("--audience") { Description = "aud of issued tokens", DefaultValueFactory = _ => "ztgw" };
+        var force = new Option<bool>("--force") { Description = "Allow a non-loopback address" };
+        var command = new Command("idp", "Run a development OpenID Provider (discovery, JWKS, token endpoint) on loopback") { listen, key, audience, force };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var logging = Hosting.ConsoleLogging.Create(LogLevel.Warning);
+            DevIdentityProvider provider;
+            try
+            {
+                provider = await DevIdentityProvider.StartAsync(new DevIdentityProviderOptions
+                {
+                    Listen = parse.GetValue(listen)!,
+                    KeyFile = Path.GetFullPath(parse.GetValue(key)!),
+                    Audience = parse.GetValue(audience)!,
+                    Force = parse.GetValue(force),
+                }, logging, cancellationToken);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or UriFormatException)
+            {
+                await errors.WriteLineAsync("ztgw dev idp: " + ex.Message);
+                return ExitCodes.PolicyProblem;
+            }
+
+            await using (provider)
+            {
+                await output.WriteLineAsync($"""
+                    ************************************************************
+                    *  DEVELOPMENT IDENTITY PROVIDER - NEVER USE IN PRODUCTION  *
+                    ************************************************************
+                    issuer     {provider.Authority}
+                    discovery  {provider.Authority}/.well-known/openid-configuration
+                    users      {string.Join(", ", DevIdentityProviderOptions.SampleUsers.Select(u => u.Name))} (password: {DevIdentityProvider.DevPassword})
+                    workloads  {string.Join(", ", DevIdentityProviderOptions.SampleClients.Select(c => c.ClientId))} (secret: dev-secret)
+
+                    curl -s {provider.Authority}/token -d grant_type=password -d username=alice -d password=dev -d mfa=true
+                    curl -s {provider.Authority}/token -d grant_type=client_credentials -d client_id=ledger-sync -d client_secret=dev-secret
+                    """);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
             return ExitCodes.Success;
         });
         return command;
