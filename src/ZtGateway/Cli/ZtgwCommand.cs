@@ -16,6 +16,7 @@ internal static class ZtgwCommand
             RunCommand.Create(output, errors),
             ValidateCommand.Create(output, errors),
             DevCommand.Create(output, errors),
+            DemoCommand.Create(output, errors),
         };
 
         var parse = root.Parse(args);
