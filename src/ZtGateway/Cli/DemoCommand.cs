@@ -15,8 +15,10 @@ internal static class DemoCommand
         {
             once, dynamicPorts,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction(async (parse, outerToken) =>
         {
+            using var signals = new ShutdownSignals(outerToken);
+            var cancellationToken = signals.Token;
             using var logging = ConsoleLogging.Create(LogLevel.Error);
             DemoNetwork network;
             try
@@ -64,13 +66,7 @@ internal static class DemoCommand
                       curl -s {network.Gateway.ManagementAddress}readyz
                       tail -f {network.AuditPath}
                     """);
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                }
+                await signals.WaitAsync();
 
                 return failed == 0 ? ExitCodes.Success : ExitCodes.PolicyProblem;
             }

@@ -221,8 +221,10 @@ internal static class DevCommand
         var audience = new Option<string>("--audience") { Description = "aud of issued tokens", DefaultValueFactory = _ => "ztgw" };
         var force = new Option<bool>("--force") { Description = "Allow a non-loopback address" };
         var command = new Command("idp", "Run a development OpenID Provider (discovery, JWKS, token endpoint) on loopback") { listen, key, audience, force };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction(async (parse, outerToken) =>
         {
+            using var signals = new ShutdownSignals(outerToken);
+            var cancellationToken = signals.Token;
             using var logging = Hosting.ConsoleLogging.Create(LogLevel.Warning);
             DevIdentityProvider provider;
             try
@@ -255,13 +257,7 @@ internal static class DevCommand
                     curl -s {provider.Authority}/token -d grant_type=password -d username=alice -d password=dev -d mfa=true
                     curl -s {provider.Authority}/token -d grant_type=client_credentials -d client_id=ledger-sync -d client_secret=dev-secret
                     """);
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                }
+                await signals.WaitAsync();
             }
 
             return ExitCodes.Success;

@@ -15,8 +15,10 @@ internal static class RunCommand
             DefaultValueFactory = _ => "all",
         };
         var command = new Command("run", "Run the gateway: one listener per segment") { config, segment };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction(async (parse, outerToken) =>
         {
+            using var signals = new ShutdownSignals(outerToken);
+            var cancellationToken = signals.Token;
             var (host, diagnostics) = await GatewayHost.StartAsync(new GatewayHostOptions
             {
                 ConfigPath = parse.GetValue(config)!,
@@ -37,13 +39,8 @@ internal static class RunCommand
                     await output.WriteLineAsync($"segment {name} on {address}");
                 }
 
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                }
+                await signals.WaitAsync();
+                await output.WriteLineAsync("stopping");
             }
 
             return ExitCodes.Success;

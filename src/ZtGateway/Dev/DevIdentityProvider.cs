@@ -99,6 +99,7 @@ internal sealed class DevIdentityProvider : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "ztgw-dev-idp", EnvironmentName = Environments.Production });
         builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -44,6 +44,7 @@ internal sealed class SegmentListener : IAsyncDisposable
         // Only our configuration decides what this listener binds and logs; ambient ASPNETCORE_* settings do not.
         builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(timeProvider);

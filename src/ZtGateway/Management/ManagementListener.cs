@@ -29,6 +29,7 @@ internal sealed class ManagementListener : IAsyncDisposable
         });
         builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(status);

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using ZtGateway.Cli;
+using ZtGateway.IntegrationTests.Infrastructure;
+
+namespace ZtGateway.IntegrationTests.Hosting;
+
+/// <summary>The real <c>ztgw</c> process: it serves until SIGTERM (what <c>docker stop</c> sends), then stops in order.</summary>
+public sealed class ProcessTests : IDisposable
+{
+    private readonly TestIdentity _identity = new();
+
+    public void Dispose() => _identity.Dispose();
+
+    [Fact]
+    public async Task Run_StopsOnSigterm_WithExitCodeZero()
+    {
+        var directory = TestGateway.CreateConfig(_identity, new Dictionary<string, string>
+        {
+            ["finance"] = """
+                segment: finance
+                listen: http://127.0.0.1:0
+                services:
+                  ledger: { destinations: ["http://127.0.0.1:9"] }
+                routes:
+                  - id: ledger
+                    match: { path: "/ledger/{**rest}" }
+                    service: ledger
+                    allow:
+                      - { name: staff, from: [finance], users: { groups: [staff] } }
+                """,
+        });
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { typeof(ZtgwCommand).Assembly.Location, "run", "--config", Path.Combine(directory, "gateway.yaml") })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            string? line;
+            do
+            {
+                line = await process.StandardOutput.ReadLineAsync(timeout.Token);
+            }
+            while (line is not null && !line.StartsWith("segment finance on http://127.0.0.1:", StringComparison.Ordinal));
+
+            Assert.NotNull(line);
+            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync(timeout.Token);
+            }
+
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
