@@ -1,5 +1,6 @@
 using ZtGateway.Assertion;
 using ZtGateway.Audit;
+using ZtGateway.Caching;
 using ZtGateway.Device;
 using ZtGateway.Management;
 using ZtGateway.Identity;
@@ -244,7 +245,9 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         var gateway = policy.Gateway;
         return new GatewayState(
             new PolicyEngine(policy, options.TimeProvider),
-            new TokenValidator(gateway.Identity, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Identity")),
+            new CachingTokenValidator(
+                new TokenValidator(gateway.Identity, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Identity")),
+                options.TimeProvider),
             new DevicePostureVerifier(gateway.Device, gateway.Identity.ClockSkew, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Device")),
             assertions,
             new AuditTrail(gateway.Audit, loggerFactory.CreateLogger("ZtGateway.Audit")));
