@@ -1,6 +1,8 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
@@ -15,8 +17,7 @@ namespace ZtGateway.Assertion;
 internal sealed partial class AssertionIssuer : IDisposable
 {
     private readonly ECDsa _key;
-    private readonly SigningCredentials _credentials;
-    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly byte[] _encodedHeader;
     private readonly TimeProvider _time;
 
     private AssertionIssuer(AssertionSettings settings, ECDsa key, TimeProvider time)
@@ -24,9 +25,10 @@ internal sealed partial class AssertionIssuer : IDisposable
         Settings = settings;
         _key = key;
         _time = time;
-        var securityKey = new ECDsaSecurityKey(key) { KeyId = Thumbprint(key) };
-        _credentials = new SigningCredentials(securityKey, SecurityAlgorithms.EcdsaSha256);
-        JwksJson = BuildJwks(key, securityKey.KeyId);
+        var kid = Thumbprint(key);
+        _encodedHeader = Encoding.ASCII.GetBytes(Base64UrlEncoder.Encode(
+            JsonSerializer.Serialize(new Dictionary<string, string> { ["alg"] = "ES256", ["kid"] = kid, ["typ"] = "JWT" })));
+        JwksJson = BuildJwks(key, kid);
     }
 
     public AssertionSettings Settings { get; }
@@ -69,39 +71,69 @@ internal sealed partial class AssertionIssuer : IDisposable
         return new AssertionIssuer(settings, key, time);
     }
 
-    /// <summary>Signs the assertion for one allowed request.</summary>
+    /// <summary>Signs the assertion for one allowed request (compact JWS, ES256).</summary>
     public string Issue(Decision decision, Principal principal, DevicePosture? device, string decisionId)
     {
-        var now = _time.GetUtcNow();
-        var claims = new Dictionary<string, object>(12, StringComparer.Ordinal)
+        // Written directly rather than through a token handler: this runs on every forwarded request, and the
+        // header never changes, so only the claims are serialized and one ECDSA signature is made.
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var payload = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(payload))
         {
-            ["sub"] = principal.Kind == PrincipalKind.Workload ? principal.WorkloadId ?? principal.Subject : principal.Subject,
-            ["principal_type"] = principal.Kind == PrincipalKind.Workload ? "workload" : "user",
-            ["src_segment"] = decision.SourceSegment,
-            ["dst_segment"] = decision.DestinationSegment,
-            ["route"] = decision.RouteId ?? string.Empty,
-            ["rule"] = decision.RuleName ?? string.Empty,
-            ["decision_id"] = decisionId,
-            ["jti"] = Guid.NewGuid().ToString("N"),
-        };
-        if (device is not null)
-        {
-            claims["device_id"] = device.DeviceId;
+            json.WriteStartObject();
+            json.WriteString("iss", Settings.Issuer);
+            json.WriteString("aud", decision.Service);
+            json.WriteString("sub", principal.Kind == PrincipalKind.Workload ? principal.WorkloadId ?? principal.Subject : principal.Subject);
+            json.WriteString("principal_type", principal.Kind == PrincipalKind.Workload ? "workload" : "user");
+            json.WriteString("src_segment", decision.SourceSegment);
+            json.WriteString("dst_segment", decision.DestinationSegment);
+            json.WriteString("route", decision.RouteId);
+            json.WriteString("rule", decision.RuleName);
+            if (device is not null)
+            {
+                json.WriteString("device_id", device.DeviceId);
+            }
+
+            if (principal.Amr.Count > 0)
+            {
+                json.WriteStartArray("amr");
+                foreach (var method in principal.Amr)
+                {
+                    json.WriteStringValue(method);
+                }
+
+                json.WriteEndArray();
+            }
+
+            json.WriteString("decision_id", decisionId);
+            json.WriteString("jti", Guid.NewGuid().ToString("N"));
+            json.WriteNumber("iat", now);
+            json.WriteNumber("exp", now + (long)Settings.Lifetime.TotalSeconds);
+            json.WriteEndObject();
         }
 
-        if (principal.Amr.Count > 0)
+        var payloadLength = Base64Url.GetEncodedLength(payload.WrittenCount);
+        var signingInput = new byte[_encodedHeader.Length + 1 + payloadLength];
+        _encodedHeader.CopyTo(signingInput, 0);
+        signingInput[_encodedHeader.Length] = (byte)'.';
+        Base64Url.EncodeToUtf8(payload.WrittenSpan, signingInput.AsSpan(_encodedHeader.Length + 1));
+
+        Span<byte> signature = stackalloc byte[64];
+        if (!_key.TrySignData(signingInput, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation, out var written) || written != 64)
         {
-            claims["amr"] = principal.Amr;
+            throw new CryptographicException("ES256 signing produced no signature");
         }
 
-        return _handler.CreateToken(new SecurityTokenDescriptor
+        return string.Create(signingInput.Length + 1 + Base64Url.GetEncodedLength(64), (signingInput, signature.ToArray()), static (chars, state) =>
         {
-            Issuer = Settings.Issuer,
-            Audience = decision.Service,
-            IssuedAt = now.UtcDateTime,
-            Expires = (now + Settings.Lifetime).UtcDateTime,
-            Claims = claims,
-            SigningCredentials = _credentials,
+            var (input, sig) = state;
+            for (var i = 0; i < input.Length; i++)
+            {
+                chars[i] = (char)input[i];
+            }
+
+            chars[input.Length] = '.';
+            Base64Url.EncodeToChars(sig, chars[(input.Length + 1)..]);
         });
     }
 
@@ -110,7 +142,7 @@ internal sealed partial class AssertionIssuer : IDisposable
         // RFC 7638: SHA-256 over the required members in lexicographic order.
         var p = key.ExportParameters(false);
         var canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" + Base64UrlEncoder.Encode(p.Q.X) + "\",\"y\":\"" + Base64UrlEncoder.Encode(p.Q.Y) + "\"}";
-        return Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)));
+        return Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 
     private static string BuildJwks(ECDsa key, string kid)
