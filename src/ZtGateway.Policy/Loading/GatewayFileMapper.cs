@@ -27,6 +27,9 @@ internal sealed class GatewayFileMapper
     private readonly string filePath;
     private readonly string baseDirectory;
 
+    // Every written issuer name, valid entry or not, so that admin.issuer is not reported again for a broken issuer.
+    private readonly Dictionary<string, SourceLocation> issuerNames = new(StringComparer.Ordinal);
+
     private GatewayFileMapper(NodeReader reader, string filePath)
     {
         this.reader = reader;
@@ -68,7 +71,7 @@ internal sealed class GatewayFileMapper
             Assertion = ReadAssertion(map.Get("assertion")),
             Telemetry = ReadTelemetry(map.Get("telemetry")),
             Signals = ReadSignals(map.Get("signals")),
-            Admin = ReadAdmin(map.Get("admin"), identity),
+            Admin = ReadAdmin(map.Get("admin")),
             Detection = ReadDetection(map.Get("detection")),
             Audit = ReadAudit(map.Get("audit")),
         };
@@ -158,10 +161,9 @@ internal sealed class GatewayFileMapper
             reader.Error(sequence.Location, "'identity.issuers' must name at least one issuer");
         }
 
-        var names = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
         for (var i = 0; i < (sequence?.Items.Count ?? 0); i++)
         {
-            if (ReadIssuer(sequence!.Items[i], i, names) is { } issuer)
+            if (ReadIssuer(sequence!.Items[i], i) is { } issuer)
             {
                 issuers.Add(issuer);
             }
@@ -177,7 +179,7 @@ internal sealed class GatewayFileMapper
         return settings;
     }
 
-    private IssuerConfig? ReadIssuer(Node node, int index, Dictionary<string, SourceLocation> names)
+    private IssuerConfig? ReadIssuer(Node node, int index)
     {
         var map = reader.Mapping(node, "identity.issuers entry");
         if (map is null)
@@ -194,9 +196,9 @@ internal sealed class GatewayFileMapper
         var where = nameNode is ScalarNode { IsNull: false } written ? $"issuer '{written.Value}'" : $"identity.issuers entry {index + 1}";
         var scoped = reader.Scoped(where);
         var name = scoped.NonEmptyString(map.Required("name", where), "name");
-        if (name is not null && !names.TryAdd(name, nameNode!.Location))
+        if (name is not null && !issuerNames.TryAdd(name, nameNode!.Location))
         {
-            reader.Error(nameNode.Location, $"duplicate issuer name '{name}' (first at line {names[name].Line})");
+            reader.Error(nameNode.Location, $"duplicate issuer name '{name}' (first at line {issuerNames[name].Line})");
         }
 
         var type = scoped.Choice(map.Required("type", where), "type", ("entra", IssuerType.Entra), ("oidc", IssuerType.Oidc), ("jwks", IssuerType.Jwks));
@@ -419,7 +421,7 @@ internal sealed class GatewayFileMapper
         return settings;
     }
 
-    private AdminSettings? ReadAdmin(Node? node, IdentitySettings identity)
+    private AdminSettings? ReadAdmin(Node? node)
     {
         var map = reader.Mapping(node, "admin");
         if (map is null)
@@ -429,7 +431,7 @@ internal sealed class GatewayFileMapper
 
         var issuerNode = map.Required("issuer", "'admin'");
         var issuer = reader.NonEmptyString(issuerNode, "admin.issuer");
-        if (issuer is not null && !identity.Issuers.Any(i => i.Name == issuer))
+        if (issuer is not null && !issuerNames.ContainsKey(issuer))
         {
             reader.Error(issuerNode!.Location, $"'admin.issuer' names '{issuer}', which is not an entry of identity.issuers");
         }
