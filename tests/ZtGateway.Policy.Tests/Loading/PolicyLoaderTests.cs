@@ -127,6 +127,24 @@ public sealed class PolicyLoaderTests
     }
 
     [Fact]
+    public void Loads_DesignSamples_WordForWord()
+    {
+        using var folder = new PolicyFolder()
+            .Write("gateway.yaml", PolicySamples.DesignGateway)
+            .Write("segments/hr.yaml", PolicySamples.DesignHr)
+            .Write("segments/finance.yaml", PolicySamples.FullFinance);
+
+        var result = folder.Load();
+
+        Assert.Equal(string.Empty, folder.FormatAll(result));
+        var hr = result.Policy!.Segments["hr"];
+        Assert.Equal(DeviceRequirement.CompliantDevice, hr.Defaults.Device);
+        Assert.Equal(["GET"], hr.Routes[0].Match.Methods);
+        Assert.Equal(new DateTimeOffset(2026, 12, 31, 0, 0, 0, TimeSpan.Zero), hr.Routes[0].Allow[1].Until);
+        Assert.Equal(folder.PathOf("keys/signals.jwks.json"), result.Policy.Gateway.Signals.Transmitters[0].JwksFile);
+    }
+
+    [Fact]
     public void Applies_Defaults_ForAbsentSections()
     {
         using var folder = PolicySamples.Minimal();
