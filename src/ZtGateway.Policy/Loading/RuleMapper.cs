@@ -157,13 +157,13 @@ internal sealed partial class RuleMapper(
 
     private static (UserSelector? Users, IReadOnlyList<string>? Workloads) ReadPrincipals(NodeReader scoped, MappingReader map, string where)
     {
+        // Read both up front so that a key written without a value is not also reported as unknown.
+        var usersNode = map.Get("users");
+        var workloadsNode = map.Get("workloads");
         var hasUsers = map.Has("users");
         var hasWorkloads = map.Has("workloads");
         if (!hasUsers && !hasWorkloads)
         {
-            // Read both so that a written-but-empty key is not also reported as unknown.
-            map.Get("users");
-            map.Get("workloads");
             scoped.Diagnostics.Error(map.Location, $"{where} names neither users nor workloads");
             return (null, null);
         }
@@ -174,8 +174,8 @@ internal sealed partial class RuleMapper(
             scoped.Diagnostics.Error(map.KeyLocation(later), $"{where} names both users and workloads; write one rule for each");
         }
 
-        var users = hasUsers ? ReadUsers(scoped, map.Get("users")) : null;
-        var workloads = hasWorkloads ? scoped.NonEmptyStringList(map.Get("workloads"), "workloads", "workload") : null;
+        var users = hasUsers ? ReadUsers(scoped, usersNode) : null;
+        var workloads = hasWorkloads ? scoped.NonEmptyStringList(workloadsNode, "workloads", "workload") : null;
         return (users, workloads);
     }
 

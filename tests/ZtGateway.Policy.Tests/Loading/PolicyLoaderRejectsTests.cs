@@ -546,8 +546,193 @@ public sealed class PolicyLoaderRejectsTests
         },
     };
 
+    /// <summary>
+    /// More cases, written as edits of <see cref="PolicySamples.MinimalHr"/> and <see cref="Issuers"/>. Lines of MinimalHr:
+    /// 1 segment, 2 listen, 3 services, 4 payroll, 5 destinations, 6 routes, 7 id, 8 match, 9 service, 10 allow,
+    /// 11 name, 12 from, 13 users.
+    /// </summary>
+    public static TheoryData<string, string, string> MoreCases => new()
+    {
+        {
+            "gateway.yaml",
+            "identity:\n  issuers:\n    - name: corp\n      type: entra\n      audiences: [api://ztgw]\n",
+            "gateway.yaml:3:7: error: missing required key 'tenantId' in issuer 'corp'"
+        },
+        {
+            "gateway.yaml",
+            Issuers + "\n      authority: https://login.example\n",
+            "gateway.yaml:8:7: error: issuer 'corp': 'authority' does not apply to an issuer of type jwks"
+        },
+        {
+            "gateway.yaml",
+            Issuers.Replace("type: jwks", "type: saml", StringComparison.Ordinal),
+            "gateway.yaml:4:13: error: issuer 'corp': 'type' must be entra, oidc or jwks, not 'saml'"
+        },
+        {
+            "gateway.yaml",
+            Issuers + "\n    - name: corp\n      type: oidc\n      authority: https://login.example\n      audiences: [ztgw]\n",
+            "gateway.yaml:8:13: error: duplicate issuer name 'corp' (first at line 3)"
+        },
+        {
+            "gateway.yaml",
+            Issuers + "\ndevice:\n  issuers:\n    - issuer: https://posture.example\n      jwksFile: keys/p.json\n      jwksUri: https://posture.example/jwks\n",
+            "gateway.yaml:12:7: error: device issuer 'https://posture.example' sets both 'jwksFile' and 'jwksUri'; keep one"
+        },
+        {
+            "gateway.yaml",
+            Issuers + "\ndevice:\n  issuers:\n    - issuer: https://posture.example\n",
+            "gateway.yaml:10:7: error: device issuer 'https://posture.example' needs exactly one of 'jwksFile' or 'jwksUri'"
+        },
+        {
+            "gateway.yaml",
+            Issuers + "\nsignals:\n  transmitters:\n    - issuer: https://edr.example\n      jwksUri: https://edr.example/jwks\n",
+            "gateway.yaml:10:7: error: missing required key 'audience' in signal transmitter 'https://edr.example'"
+        },
+        {
+            "gateway.yaml",
+            Issuers + "\ntelemetry:\n  otlpProtocol: http\n",
+            "gateway.yaml:9:17: error: 'telemetry.otlpProtocol' must be grpc or http/protobuf, not 'http'"
+        },
+        {
+            "gateway.yaml",
+            Issuers + "\ntelemetry:\n  otlpEndpoint: localhost:4317\n",
+            "gateway.yaml:9:17: error: 'telemetry.otlpEndpoint' must be empty or an absolute http or https URL, not 'localhost:4317'"
+        },
+        {
+            "gateway.yaml",
+            Issuers + "\naudit:\n  sinks: [stdout, syslog]\n",
+            "gateway.yaml:9:19: error: audit sink 'syslog' must be stdout or file:PATH"
+        },
+        {
+            "gateway.yaml",
+            Issuers + "\ndetection:\n  response: block\n",
+            "gateway.yaml:9:13: error: 'detection.response' must be alert or contain, not 'block'"
+        },
+        {
+            "gateway.yaml",
+            Issuers + "\ndetection:\n  window: 0s\n",
+            "gateway.yaml:9:11: error: 'detection.window' must be longer than zero"
+        },
+        {
+            "gateway.yaml",
+            "gateway:\n  management:\n    listen: https://127.0.0.1\n" + Issuers,
+            "gateway.yaml:3:13: error: gateway.management.listen 'https://127.0.0.1' must give an explicit port"
+        },
+        {
+            "gateway.yaml",
+            Issuers + "\nlogging: {}\n",
+            "gateway.yaml:8:1: error: unknown key 'logging' in gateway file"
+        },
+        {
+            "gateway.yaml",
+            "- identity\n",
+            "gateway.yaml:1:1: error: the gateway file must be a mapping of sections, not a list"
+        },
+        {
+            "gateway.yaml",
+            Issuers + "\n---\nidentity: {}\n",
+            "gateway.yaml:8:1: error: a file holds one YAML document; remove the second one"
+        },
+        {
+            "gateway.yaml",
+            "# nothing here yet\n",
+            "gateway.yaml:1:1: error: file is empty"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("segment: hr", "segment: HR", StringComparison.Ordinal).Replace("[hr, finance]", "[finance]", StringComparison.Ordinal),
+            "segments/hr.yaml:1:10: error: invalid segment name 'HR' (use lower-case letters, digits and '-', starting with a letter)"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("segment: hr", "segment: unknown", StringComparison.Ordinal).Replace("[hr, finance]", "[finance]", StringComparison.Ordinal),
+            "segments/hr.yaml:1:10: error: segment name 'unknown' is reserved for callers from no known segment"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("listen: http://127.0.0.1:8082", "listen:", StringComparison.Ordinal),
+            "segments/hr.yaml:2:1: error: missing value for 'listen' in segment file"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("listen: http://127.0.0.1:8082\n", string.Empty, StringComparison.Ordinal),
+            "segments/hr.yaml:1:1: error: missing required key 'listen' in segment file"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("[http://127.0.0.1:7102]", "[127.0.0.1:7102]", StringComparison.Ordinal),
+            "segments/hr.yaml:5:20: error: service 'payroll': destination '127.0.0.1:7102' must be an absolute http or https URL"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("  payroll:", "  Payroll:", StringComparison.Ordinal).Replace("service: payroll", "service: Payroll", StringComparison.Ordinal),
+            "segments/hr.yaml:4:3: error: invalid service name 'Payroll' (use lower-case letters, digits and '-', starting with a letter)"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("[http://127.0.0.1:7102]", "[http://127.0.0.1:7102]\n    passAuthorization: yes", StringComparison.Ordinal),
+            "segments/hr.yaml:6:24: error: service 'payroll': 'passAuthorization' must be true or false, not 'yes'"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("[http://127.0.0.1:7102]", "[http://127.0.0.1:7102]\n    healthCheck: healthz", StringComparison.Ordinal),
+            "segments/hr.yaml:6:18: error: service 'payroll': 'healthCheck' must be a path starting with '/', not 'healthz'"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("users: { groups: [hr-staff] }", "users: { groups: [] }", StringComparison.Ordinal),
+            "segments/hr.yaml:13:16: error: rule 'hr-staff': 'users' names no groups, roles or subjects"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("methods: [GET]", "methods: [GET, get]", StringComparison.Ordinal),
+            "segments/hr.yaml:8:56: error: route 'payroll-read': 'match.methods' lists method 'GET' twice"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("/payroll/{**rest}", "/payroll//{**rest}", StringComparison.Ordinal),
+            "segments/hr.yaml:8:20: error: route 'payroll-read': path '/payroll//{**rest}' has an empty segment ('//')"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("/payroll/{**rest}", "/payroll/{id", StringComparison.Ordinal),
+            "segments/hr.yaml:8:20: error: route 'payroll-read': path '/payroll/{id' has an unbalanced brace in segment '{id'"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("users: { groups: [hr-staff] }", "users: { groups: [hr-staff] }\n        device: { compliant: true, patched: true }", StringComparison.Ordinal),
+            "segments/hr.yaml:14:36: error: rule 'hr-staff': unknown key 'patched' in 'device'"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("from: [hr, finance]", "from: [hr, finance]\n        mfaa: required", StringComparison.Ordinal),
+            "segments/hr.yaml:13:9: error: unknown key 'mfaa' in rule 'hr-staff'"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("from: [hr, finance]", "from: []", StringComparison.Ordinal),
+            "segments/hr.yaml:12:15: error: rule 'hr-staff': 'from' is empty, so the rule could never apply; use [\"*\"] for any segment"
+        },
+        {
+            "segments/hr.yaml",
+            PolicySamples.MinimalHr.Replace("service: payroll", "service: *svc", StringComparison.Ordinal),
+            "segments/hr.yaml:9:14: error: invalid YAML: alias '*svc' names no anchor"
+        },
+        {
+            "segments/hr.yaml",
+            string.Empty,
+            "segments/hr.yaml:1:1: error: file is empty"
+        },
+        {
+            "segments/hr.yaml",
+            "- segment: hr\n",
+            "segments/hr.yaml:1:1: error: the segment file must be a mapping with 'segment', 'listen' and 'routes', not a list"
+        },
+    };
+
     [Theory]
     [MemberData(nameof(Cases))]
+    [MemberData(nameof(MoreCases))]
     public void Rejects_BrokenFile_WithExactDiagnostic(string file, string content, string expected)
     {
         using var folder = PolicySamples.Minimal().Write(file, content);

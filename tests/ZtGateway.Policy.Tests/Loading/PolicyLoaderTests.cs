@@ -127,6 +127,24 @@ public sealed class PolicyLoaderTests
     }
 
     [Fact]
+    public void Loads_DesignSamples_WordForWord()
+    {
+        using var folder = new PolicyFolder()
+            .Write("gateway.yaml", PolicySamples.DesignGateway)
+            .Write("segments/hr.yaml", PolicySamples.DesignHr)
+            .Write("segments/finance.yaml", PolicySamples.FullFinance);
+
+        var result = folder.Load();
+
+        Assert.Equal(string.Empty, folder.FormatAll(result));
+        var hr = result.Policy!.Segments["hr"];
+        Assert.Equal(DeviceRequirement.CompliantDevice, hr.Defaults.Device);
+        Assert.Equal(["GET"], hr.Routes[0].Match.Methods);
+        Assert.Equal(new DateTimeOffset(2026, 12, 31, 0, 0, 0, TimeSpan.Zero), hr.Routes[0].Allow[1].Until);
+        Assert.Equal(folder.PathOf("keys/signals.jwks.json"), result.Policy.Gateway.Signals.Transmitters[0].JwksFile);
+    }
+
+    [Fact]
     public void Applies_Defaults_ForAbsentSections()
     {
         using var folder = PolicySamples.Minimal();
@@ -286,5 +304,94 @@ public sealed class PolicyLoaderTests
             ],
             folder.Format(result),
             StringComparer.Ordinal);
+    }
+
+    [Fact]
+    public void Rejects_WorkloadListedInTwoSegments()
+    {
+        using var folder = PolicySamples.Minimal()
+            .Write("segments/finance.yaml", PolicySamples.MinimalFinance + "members:\n  workloads: [ledger-sync]\n")
+            .Write("segments/hr.yaml", PolicySamples.MinimalHr + "members:\n  workloads: [hr-portal, ledger-sync]\n");
+
+        var result = folder.Load();
+
+        Assert.Equal(
+            "segments/hr.yaml:15:26: error: workload 'ledger-sync' is already a member of segment 'finance' (finance.yaml)",
+            folder.FormatAll(result));
+    }
+
+    [Fact]
+    public void Reports_EveryDuplicateAndUnknownKey_NotOnlyTheFirst()
+    {
+        using var folder = PolicySamples.Minimal()
+            .Write("segments/hr.yaml", PolicySamples.MinimalHr + "listen: http://127.0.0.1:9999\nowner: hr\nsegment: hr\ncolour: blue\n");
+
+        var result = folder.Load();
+
+        Assert.Equal(
+            """
+            segments/hr.yaml:14:1: error: duplicate key 'listen' in segment file (first at line 2)
+            segments/hr.yaml:15:1: error: unknown key 'owner' in segment file
+            segments/hr.yaml:16:1: error: duplicate key 'segment' in segment file (first at line 1)
+            segments/hr.yaml:17:1: error: unknown key 'colour' in segment file
+            """,
+            folder.FormatAll(result));
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:0", "http://127.0.0.1:0")]
+    [InlineData("http://0.0.0.0:0", "http://127.0.0.1:0")]
+    [InlineData("http://127.0.0.1:8081", "http://127.0.0.2:8081")]
+    [InlineData("http://[::1]:8081", "http://127.0.0.1:8081")]
+    public void Accepts_ListenersThatDoNotCollide(string finance, string hr)
+    {
+        using var folder = PolicySamples.Minimal()
+            .Write("segments/finance.yaml", PolicySamples.MinimalFinance.Replace("http://127.0.0.1:8081", finance, StringComparison.Ordinal))
+            .Write("segments/hr.yaml", PolicySamples.MinimalHr.Replace("http://127.0.0.1:8082", hr, StringComparison.Ordinal));
+
+        var result = folder.Load();
+
+        Assert.Equal(string.Empty, folder.FormatAll(result));
+        Assert.Equal(hr, result.Policy!.Segments["hr"].Listen);
+    }
+
+    [Fact]
+    public void Accepts_EmptyManagementListen_AsDisabled()
+    {
+        using var folder = PolicySamples.Minimal()
+            .Write("gateway.yaml", "gateway:\n  management:\n    listen: \"\"\n" + PolicySamples.MinimalGateway)
+            .Write("segments/hr.yaml", PolicySamples.MinimalHr.Replace("http://127.0.0.1:8082", "http://0.0.0.0:9090", StringComparison.Ordinal));
+
+        var result = folder.Load();
+
+        Assert.Equal(string.Empty, folder.FormatAll(result));
+        Assert.Equal(string.Empty, result.Policy!.Gateway.Gateway.Management.Listen);
+    }
+
+    [Fact]
+    public void Rejects_SegmentOnTheDefaultManagementPort()
+    {
+        using var folder = PolicySamples.Minimal()
+            .Write("segments/hr.yaml", PolicySamples.MinimalHr.Replace("http://127.0.0.1:8082", "http://localhost:9090", StringComparison.Ordinal));
+
+        var result = folder.Load();
+
+        Assert.Equal(
+            "segments/hr.yaml:2:9: error: listen 'http://localhost:9090' overlaps the management listener 'http://127.0.0.1:9090' (gateway.yaml)",
+            folder.FormatAll(result));
+    }
+
+    [Fact]
+    public void Resolves_AbsolutePolicyDir_AndFileSinkOutsideTheFolder()
+    {
+        using var segments = PolicySamples.Minimal();
+        using var folder = new PolicyFolder()
+            .Write("gateway.yaml", $"gateway:\n  policyDir: {segments.PathOf("segments")}\naudit:\n  sinks: [\"file:../audit.jsonl\"]\n" + PolicySamples.MinimalGateway);
+
+        var result = folder.Load();
+
+        Assert.Equal(string.Empty, folder.FormatAll(result));
+        Assert.Equal(segments.PathOf("segments"), result.Policy!.Gateway.Gateway.PolicyDir);
+        Assert.Equal("file:" + Path.GetFullPath(Path.Combine(folder.Root, "..", "audit.jsonl")), result.Policy.Gateway.Audit.Sinks[0]);
     }
 }

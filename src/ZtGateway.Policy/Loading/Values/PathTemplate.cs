@@ -19,6 +19,11 @@ internal static class PathTemplate
             return "must not hold spaces, '?' or '#'";
         }
 
+        if (path.Contains("//", StringComparison.Ordinal))
+        {
+            return "has an empty segment ('//')";
+        }
+
         // A single trailing slash is allowed ("/api/"); the root "/" has no segments at all.
         var body = path.Length > 1 && path.EndsWith('/') ? path[1..^1] : path[1..];
         if (body.Length == 0)
@@ -31,11 +36,6 @@ internal static class PathTemplate
         for (var i = 0; i < segments.Length; i++)
         {
             var segment = segments[i];
-            if (segment.Length == 0)
-            {
-                return "has an empty segment ('//')";
-            }
-
             if (!segment.Contains('{', StringComparison.Ordinal) && !segment.Contains('}', StringComparison.Ordinal))
             {
                 continue;

@@ -17,6 +17,7 @@ internal static class YamlTreeReader
     public static Node? Read(string filePath, string text, DiagnosticBag diagnostics)
     {
         var parser = new Parser(new StringReader(text));
+        var builder = new Builder(filePath, parser);
         try
         {
             parser.Consume<StreamStart>();
@@ -27,7 +28,7 @@ internal static class YamlTreeReader
             }
 
             parser.Consume<DocumentStart>();
-            var root = new Builder(filePath, parser).ReadNode(0);
+            var root = builder.ReadNode(0);
             parser.Consume<DocumentEnd>();
             if (parser.Accept<DocumentStart>(out var second))
             {
@@ -50,9 +51,9 @@ internal static class YamlTreeReader
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // The scanner throws these (not YamlException) for some truncated flow collections.
-            var mark = parser.Current?.End ?? Mark.Empty;
-            diagnostics.Error(At(filePath, mark), "invalid YAML: unterminated flow collection or quoted value");
+            // The scanner throws these (not YamlException) for some truncated flow collections; point at the one left open.
+            var mark = builder.InnermostOpen ?? parser.Current?.End ?? Mark.Empty;
+            diagnostics.Error(At(filePath, mark), "invalid YAML: unterminated flow collection");
             return null;
         }
     }
@@ -69,6 +70,10 @@ internal static class YamlTreeReader
     private sealed class Builder(string filePath, IParser parser)
     {
         private readonly Dictionary<string, Node> anchors = new(StringComparer.Ordinal);
+        private readonly Stack<Mark> open = new();
+
+        /// <summary>Where the innermost collection still being read starts.</summary>
+        public Mark? InnermostOpen => open.Count > 0 ? open.Peek() : null;
 
         public Node ReadNode(int depth)
         {
@@ -92,22 +97,28 @@ internal static class YamlTreeReader
                     break;
                 case SequenceStart start:
                     parser.MoveNext();
+                    open.Push(start.Start);
                     var items = new List<Node>();
                     while (!parser.TryConsume<SequenceEnd>(out _))
                     {
                         items.Add(ReadNode(depth + 1));
                     }
 
+                    open.Pop();
+
                     node = new SequenceNode(At(filePath, start.Start), items);
                     break;
                 case MappingStart start:
                     parser.MoveNext();
+                    open.Push(start.Start);
                     var entries = new List<MappingEntry>();
                     while (!parser.TryConsume<MappingEnd>(out _))
                     {
                         var key = ReadNode(depth + 1);
                         entries.Add(new MappingEntry(key, ReadNode(depth + 1)));
                     }
+
+                    open.Pop();
 
                     node = new MappingNode(At(filePath, start.Start), entries);
                     break;
