@@ -28,7 +28,7 @@ internal static class PathTemplate
         var body = path.Length > 1 && path.EndsWith('/') ? path[1..^1] : path[1..];
         if (body.Length == 0)
         {
-            return null;
+            return Engine.PathTemplate.TryParse(path, out _, out var rootError) ? null : rootError;
         }
 
         var segments = body.Split('/');
@@ -66,7 +66,9 @@ internal static class PathTemplate
             }
         }
 
-        return null;
+        // The engine compiles the template it will match with; whatever it cannot compile must be a
+        // diagnostic here, never an exception when the policy is loaded into the gateway.
+        return Engine.PathTemplate.TryParse(path, out _, out var engineError) ? null : engineError;
     }
 
     private static bool IsParameterName(string name) =>
