@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
@@ -364,43 +363,5 @@ public static class PolicyDiff
             : a.Device ?? b.Device,
         Networks = a.Networks.Count == 0 || b.Networks.Count == 0 ? [] : [.. a.Networks.Union(b.Networks)],
         Until = a.Until is { } u && b.Until is { } v ? (u > v ? u : v) : null,
-    };
-}
-
-/// <summary>How analyses write values: durations like the policy files, instants in UTC, lists in brackets.</summary>
-internal static class Text
-{
-    public static string Duration(TimeSpan value)
-    {
-        if (value.Ticks % TimeSpan.TicksPerDay == 0 && value >= TimeSpan.FromDays(1))
-        {
-            return $"{(long)value.TotalDays}d";
-        }
-
-        if (value.Ticks % TimeSpan.TicksPerHour == 0 && value >= TimeSpan.FromHours(1))
-        {
-            return $"{(long)value.TotalHours}h";
-        }
-
-        if (value.Ticks % TimeSpan.TicksPerMinute == 0 && value >= TimeSpan.FromMinutes(1))
-        {
-            return $"{(long)value.TotalMinutes}m";
-        }
-
-        return value.Ticks % TimeSpan.TicksPerSecond == 0
-            ? $"{(long)value.TotalSeconds}s"
-            : $"{(long)value.TotalMilliseconds}ms";
-    }
-
-    public static string Instant(DateTimeOffset value) =>
-        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
-    public static string List(IEnumerable<string> values) => "[" + string.Join(", ", values) + "]";
-
-    public static string Risk(RiskLevel risk) => risk switch
-    {
-        RiskLevel.Low => "low",
-        RiskLevel.Medium => "medium",
-        _ => "high",
     };
 }

@@ -16,6 +16,10 @@ internal static class ZtgwCommand
             RunCommand.Create(output, errors),
             ValidateCommand.Create(output, errors),
             DevCommand.Create(output, errors),
+            ExplainCommand.Create(output, errors),
+            GraphCommand.Create(output, errors),
+            DiffCommand.Create(output, errors),
+            TestCommand.Create(output, errors),
         };
 
         var parse = root.Parse(args);
