@@ -159,7 +159,7 @@ internal sealed class AccessProbe
 
     /// <summary>
     /// Asks the engine for <paramref name="request"/> (its path and address filled in) from each of
-    /// <paramref name="addresses"/> until one is allowed. Returns the allowing decision, else the last refusal; null
+    /// <paramref name="addresses"/> until one is allowed. Returns the allowing decision, else the most telling refusal; null
     /// when the route does not take the method.
     /// </summary>
     public Decision? Ask(SegmentRouteTable table, CompiledRoute route, RequestContext request, IEnumerable<IPAddress?> addresses)
@@ -170,17 +170,23 @@ internal sealed class AccessProbe
             return null;
         }
 
-        Decision? last = null;
+        Decision? refusal = null;
         foreach (var address in addresses.Distinct())
         {
-            last = Engine.Decide(request with { Segment = table.Name, Path = path, ClientAddress = address });
-            if (last.Allowed)
+            var decision = Engine.Decide(request with { Segment = table.Name, Path = path, ClientAddress = address });
+            if (decision.Allowed)
             {
-                return last;
+                return decision;
+            }
+
+            // An address outside the caller's own networks says nothing about the rules: keep a refusal that does.
+            if (refusal is null || (refusal.Reason == ReasonCode.SourceMismatch && decision.Reason != ReasonCode.SourceMismatch))
+            {
+                refusal = decision;
             }
         }
 
-        return last;
+        return refusal;
     }
 
     /// <summary>
