@@ -231,7 +231,8 @@ internal sealed partial class RuleMapper(
         {
             // Early enough to renew a grant that is still needed, or to let the owner know it ends.
             var left = until - now;
-            var inWords = left >= TimeSpan.FromDays(1) ? $"{(int)left.TotalDays} day{((int)left.TotalDays == 1 ? "" : "s")}" : $"{Math.Max(1, (int)left.TotalHours)} h";
+            var days = (int)Math.Ceiling(left.TotalDays);
+            var inWords = left > TimeSpan.FromDays(1) ? $"{days} days" : $"{(int)Math.Ceiling(left.TotalHours)} h";
             scoped.Warning(scalar.Location, $"grant expires at {utc} (in {inWords}); renew it or let it lapse");
         }
 
