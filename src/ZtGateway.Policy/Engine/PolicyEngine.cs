@@ -31,6 +31,12 @@ public sealed class PolicyEngine
     /// <summary>The policy this engine decides by.</summary>
     public PolicySet Policy { get; }
 
+    /// <summary>The compiled route tables and rules, for the analyses of this assembly (graph, diff).</summary>
+    internal CompiledPolicy Compiled => compiled;
+
+    /// <summary>The clock decisions read, so that analyses build requests as of the same instant.</summary>
+    internal TimeProvider Time => timeProvider;
+
     /// <summary>Decides one request.</summary>
     public Decision Decide(RequestContext context)
     {

@@ -15,6 +15,9 @@ internal sealed partial class RuleMapper(
 {
     private const string AnyFromHint = "use [\"*\"] for any segment";
 
+    // How far ahead validation warns that a just-in-time grant is about to end.
+    private static readonly TimeSpan ExpiryNotice = TimeSpan.FromDays(7);
+
     // Requirements on how a person signed in and on the device; a workload has neither.
     private static readonly string[] UserOnlyKeys = ["mfa", "maxAuthAge", "acr", "device"];
 
@@ -218,10 +221,19 @@ internal sealed partial class RuleMapper(
             return null;
         }
 
-        if (until <= timeProvider.GetUtcNow())
+        var now = timeProvider.GetUtcNow();
+        var utc = until.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        if (until <= now)
         {
-            var utc = until.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
             scoped.Warning(scalar.Location, $"grant expired at {utc}; it no longer applies");
+        }
+        else if (until - now <= ExpiryNotice)
+        {
+            // Early enough to renew a grant that is still needed, or to let the owner know it ends.
+            var left = until - now;
+            var days = (int)Math.Ceiling(left.TotalDays);
+            var inWords = left > TimeSpan.FromDays(1) ? $"{days} days" : $"{(int)Math.Ceiling(left.TotalHours)} h";
+            scoped.Warning(scalar.Location, $"grant expires at {utc} (in {inWords}); renew it or let it lapse");
         }
 
         return until;

@@ -24,7 +24,9 @@ internal static class ValidateCommand
 
             var policy = result.Policy!;
             var routes = policy.Segments.Values.Sum(s => s.Routes.Count);
-            output.WriteLine($"{path}: valid ({policy.Segments.Count} segments, {routes} routes, version {policy.Version[..12]})");
+            var warnings = result.Diagnostics.Count(d => d.Severity == DiagnosticSeverity.Warning);
+            var warned = warnings == 0 ? string.Empty : $", {warnings} warning{(warnings == 1 ? "" : "s")}";
+            output.WriteLine($"{path}: valid ({policy.Segments.Count} segments, {routes} routes, version {policy.Version[..12]}{warned})");
             return ExitCodes.Success;
         });
         return command;

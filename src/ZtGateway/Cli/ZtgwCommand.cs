@@ -17,6 +17,10 @@ internal static class ZtgwCommand
             ValidateCommand.Create(output, errors),
             DevCommand.Create(output, errors),
             DemoCommand.Create(output, errors),
+            ExplainCommand.Create(output, errors),
+            GraphCommand.Create(output, errors),
+            DiffCommand.Create(output, errors),
+            TestCommand.Create(output, errors),
         };
 
         var parse = root.Parse(args);

@@ -36,6 +36,8 @@ public sealed class SampleConfigTests
 
             // Point the sample at loopback ports of our own, then ask the real gateway.
             await using var ledger = await EchoUpstream.StartAsync("ledger");
+            var gatewayFile = Path.Combine(directory, "gateway.yaml");
+            await File.WriteAllTextAsync(gatewayFile, (await File.ReadAllTextAsync(gatewayFile)).Replace("listen: http://127.0.0.1:9090", "listen: http://127.0.0.1:0", StringComparison.Ordinal));
             foreach (var file in Directory.GetFiles(Path.Combine(directory, "segments")))
             {
                 var text = await File.ReadAllTextAsync(file);
