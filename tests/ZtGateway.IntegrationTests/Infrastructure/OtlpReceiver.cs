@@ -18,8 +18,9 @@ public sealed record ReceivedSpan(string Service, string TraceId, string SpanId,
 }
 
 /// <summary>
-/// An OTLP/HTTP trace receiver on 127.0.0.1: accepts <c>POST /v1/traces</c> (protobuf ExportTraceServiceRequest)
-/// and keeps every span, decoded with a small wire-format reader.
+/// An OTLP trace receiver on 127.0.0.1: accepts OTLP/HTTP (<c>POST /v1/traces</c>, protobuf ExportTraceServiceRequest)
+/// on <see cref="Endpoint"/> and OTLP/gRPC (HTTP/2 without TLS) on <see cref="GrpcEndpoint"/>, and keeps every span,
+/// decoded with a small wire-format reader.
 /// </summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {
@@ -27,8 +28,11 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     private OtlpReceiver(WebApplication app) => _app = app;
 
-    /// <summary>The base address, as an exporter's endpoint setting takes it.</summary>
+    /// <summary>The OTLP/HTTP base address, as an exporter's endpoint setting takes it.</summary>
     public Uri Endpoint { get; private set; } = null!;
+
+    /// <summary>The OTLP/gRPC address.</summary>
+    public Uri GrpcEndpoint { get; private set; } = null!;
 
     public ConcurrentQueue<ReceivedSpan> Spans { get; } = new();
 
@@ -36,7 +40,11 @@ public sealed class OtlpReceiver : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(System.Net.IPAddress.Loopback, 0);
+            kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+        });
         var app = builder.Build();
         var receiver = new OtlpReceiver(app);
         app.MapPost("/v1/traces", async (HttpContext context) =>
@@ -50,8 +58,33 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
             return Results.Bytes([], "application/x-protobuf");
         });
+
+        // gRPC: each message is a 5-byte prefix (compressed flag, big-endian length) and the protobuf; the status
+        // goes in the trailers.
+        app.MapPost("/opentelemetry.proto.collector.trace.v1.TraceService/Export", async (HttpContext context) =>
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            var bytes = body.ToArray();
+            for (var offset = 0; offset + 5 <= bytes.Length;)
+            {
+                var length = (bytes[offset + 1] << 24) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 8) | bytes[offset + 4];
+                foreach (var span in OtlpTraceDecoder.Decode(bytes[(offset + 5)..(offset + 5 + length)]))
+                {
+                    receiver.Spans.Enqueue(span);
+                }
+
+                offset += 5 + length;
+            }
+
+            context.Response.ContentType = "application/grpc";
+            await context.Response.Body.WriteAsync(new byte[5]);
+            context.Response.AppendTrailer("grpc-status", "0");
+        });
         await app.StartAsync();
-        receiver.Endpoint = new Uri(app.Urls.First());
+        var addresses = app.Urls.Select(u => new Uri(u)).ToList();
+        receiver.Endpoint = addresses[0];
+        receiver.GrpcEndpoint = addresses[1];
         return receiver;
     }
 
