@@ -22,7 +22,7 @@ internal enum AttemptKind
 /// <summary>The result of one attempt, and whether the request may go to another destination.</summary>
 internal readonly record struct UpstreamAttempt(AttemptKind Kind, bool MayTryAnother)
 {
-    /// <summary>The <c>ztgw.upstream.error</c> tag of a failed attempt.</summary>
+    /// <summary>The <c>ztgw.upstream.error</c> tag of a failed attempt (the middleware adds <c>no-destination</c>).</summary>
     public string ErrorTag => Kind switch
     {
         AttemptKind.ConnectFailed => "connect",

@@ -41,13 +41,19 @@ internal sealed partial class UpstreamResilienceMiddleware
     {
         var proxy = context.GetReverseProxyFeature();
         var decision = context.Features.Get<DecisionFeature>();
-        if (decision is null || proxy.AvailableDestinations.Count == 0)
+        if (decision is null)
         {
-            // Nothing chosen: the forwarder answers no-available-destinations itself.
             return _next(context);
         }
 
-        return ForwardAsync(context, proxy, decision);
+        return proxy.AvailableDestinations.Count == 0 ? NoHealthyDestinationAsync(context, decision) : ForwardAsync(context, proxy, decision);
+    }
+
+    // Every destination is marked unhealthy: the forwarder answers no-available-destinations itself.
+    private async Task NoHealthyDestinationAsync(HttpContext context, DecisionFeature decision)
+    {
+        await _next(context);
+        _telemetry.UpstreamFailed(decision.Decision.DestinationSegment, decision.Decision.Service ?? string.Empty, "no-destination");
     }
 
     private async Task ForwardAsync(HttpContext context, Yarp.ReverseProxy.Model.IReverseProxyFeature proxy, DecisionFeature decision)
