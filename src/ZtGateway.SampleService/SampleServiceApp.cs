@@ -16,15 +16,20 @@ public static class SampleServiceApp
     /// <c>--service NAME</c> (required; the assertion audience), <c>--gateway-issuer URL</c>
     /// (defaults to <c>https://ztgw.example</c>), <c>--gateway-jwks URL</c> (the gateway's
     /// <c>/.well-known/ztgw/jwks.json</c>; required unless <paramref name="configureAssertion"/> sets static keys).
+    /// <c>--otlp-endpoint URL</c> and <c>--otlp-protocol grpc|http/protobuf</c> export the service's server spans by
+    /// OTLP (the standard <c>OTEL_EXPORTER_OTLP_*</c> variables do too), so they join the gateway's traces.
     /// The same settings are read from the environment as <c>SampleService__Name</c>,
-    /// <c>SampleService__GatewayIssuer</c> and <c>SampleService__GatewayJwks</c>.
+    /// <c>SampleService__GatewayIssuer</c>, <c>SampleService__GatewayJwks</c>, <c>SampleService__OtlpEndpoint</c>
+    /// and <c>SampleService__OtlpProtocol</c>.
     /// </param>
     /// <param name="configureAssertion">
     /// Optional last word on the assertion options, applied after the settings above
     /// (a test clock, a backchannel handler, static keys).
     /// </param>
     /// <returns>The application; start it with <c>StartAsync</c> or <c>RunAsync</c>.</returns>
-    /// <exception cref="InvalidOperationException"><c>--service</c> is missing or <c>--gateway-jwks</c> is not a URL.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// <c>--service</c> is missing, <c>--gateway-jwks</c> or <c>--otlp-endpoint</c> is not a URL, or <c>--otlp-protocol</c> is unknown.
+    /// </exception>
     public static WebApplication Build(string[] args, Action<ZtGatewayAssertionOptions>? configureAssertion = null)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -32,6 +37,7 @@ public static class SampleServiceApp
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Configuration.AddCommandLine(args, SampleServiceSettings.SwitchMappings.ToDictionary());
         var settings = SampleServiceSettings.Read(builder.Configuration);
+        builder.AddSampleTelemetry(settings);
 
         builder.Services.AddZtGatewayAssertion(options =>
         {

@@ -4,11 +4,18 @@ namespace ZtGateway.SampleService;
 
 /// <summary>
 /// The demo upstream's settings. From the command line: <c>--service NAME</c>,
-/// <c>--gateway-issuer URL</c>, <c>--gateway-jwks URL</c>; from the environment:
-/// <c>SampleService__Name</c>, <c>SampleService__GatewayIssuer</c>, <c>SampleService__GatewayJwks</c>.
+/// <c>--gateway-issuer URL</c>, <c>--gateway-jwks URL</c>, <c>--otlp-endpoint URL</c>, <c>--otlp-protocol grpc|http/protobuf</c>;
+/// from the environment: <c>SampleService__Name</c>, <c>SampleService__GatewayIssuer</c>, <c>SampleService__GatewayJwks</c>,
+/// <c>SampleService__OtlpEndpoint</c>, <c>SampleService__OtlpProtocol</c>.
 /// </summary>
 internal sealed record SampleServiceSettings(string ServiceName, string GatewayIssuer, Uri? GatewayJwks)
 {
+    /// <summary>Where to export traces (the collector's base address); null leaves it to the OTEL_* variables.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary><c>grpc</c> (the default) or <c>http/protobuf</c>.</summary>
+    public string OtlpProtocol { get; init; } = "grpc";
+
     public const string DefaultGatewayIssuer = "https://ztgw.example";
 
     private const string Section = "SampleService";
@@ -19,6 +26,8 @@ internal sealed record SampleServiceSettings(string ServiceName, string GatewayI
         ["--service"] = Section + ":Name",
         ["--gateway-issuer"] = Section + ":GatewayIssuer",
         ["--gateway-jwks"] = Section + ":GatewayJwks",
+        ["--otlp-endpoint"] = Section + ":OtlpEndpoint",
+        ["--otlp-protocol"] = Section + ":OtlpProtocol",
     };
 
     public static SampleServiceSettings Read(IConfiguration configuration)
@@ -40,9 +49,26 @@ internal sealed record SampleServiceSettings(string ServiceName, string GatewayI
             throw new InvalidOperationException($"--gateway-jwks must be an absolute URL, got '{jwks}'.");
         }
 
+        var otlp = section["OtlpEndpoint"];
+        Uri? otlpUri = null;
+        if (!string.IsNullOrWhiteSpace(otlp) && !Uri.TryCreate(otlp, UriKind.Absolute, out otlpUri))
+        {
+            throw new InvalidOperationException($"--otlp-endpoint must be an absolute URL, got '{otlp}'.");
+        }
+
+        var protocol = section["OtlpProtocol"];
+        if (!string.IsNullOrWhiteSpace(protocol) && protocol.Trim() is not ("grpc" or "http/protobuf"))
+        {
+            throw new InvalidOperationException($"--otlp-protocol must be grpc or http/protobuf, got '{protocol}'.");
+        }
+
         return new SampleServiceSettings(
             name.Trim(),
             string.IsNullOrWhiteSpace(issuer) ? DefaultGatewayIssuer : issuer.Trim(),
-            jwksUri);
+            jwksUri)
+        {
+            OtlpEndpoint = otlpUri,
+            OtlpProtocol = string.IsNullOrWhiteSpace(protocol) ? "grpc" : protocol.Trim(),
+        };
     }
 }

@@ -5,6 +5,7 @@ using Yarp.ReverseProxy.Model;
 using ZtGateway.Audit;
 using ZtGateway.Hosting;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Telemetry;
 
 namespace ZtGateway.Enforcement;
 
@@ -22,9 +23,10 @@ internal sealed partial class EnforcementMiddleware
     private readonly IProxyStateLookup _proxyState;
     private readonly TimeProvider _time;
     private readonly ILogger<EnforcementMiddleware> _logger;
+    private readonly GatewayTelemetry _telemetry;
 
     public EnforcementMiddleware(RequestDelegate next, SegmentIdentity segment, GatewayStateHolder state,
-        IProxyStateLookup proxyState, TimeProvider timeProvider, ILogger<EnforcementMiddleware> logger)
+        IProxyStateLookup proxyState, TimeProvider timeProvider, ILogger<EnforcementMiddleware> logger, GatewayTelemetry telemetry)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(segment);
@@ -32,12 +34,14 @@ internal sealed partial class EnforcementMiddleware
         ArgumentNullException.ThrowIfNull(proxyState);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(logger);
+        ArgumentNullException.ThrowIfNull(telemetry);
         _next = next;
         _segment = segment.Name;
         _state = state;
         _proxyState = proxyState;
         _time = timeProvider;
         _logger = logger;
+        _telemetry = telemetry;
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -46,6 +50,10 @@ internal sealed partial class EnforcementMiddleware
         var policy = state.Policy;
         var request = context.Request;
         var decisionId = Guid.CreateVersion7().ToString();
+        var started = _time.GetTimestamp();
+
+        // The span covers token, device and policy; it ends before forwarding. Its trace is the request's trace.
+        using var decisionSpan = GatewayTelemetry.StartDecision();
         var traceId = Activity.Current?.TraceId.ToHexString() ?? ActivityTraceId.CreateRandom().ToHexString();
 
         var deviceHeader = InboundHeaders.StripUntrusted(request.Headers, policy.Gateway.Device.Header);
@@ -79,6 +87,8 @@ internal sealed partial class EnforcementMiddleware
         };
 
         var decision = state.Engine.Decide(requestContext);
+        _telemetry.Decided(decisionSpan, decision, decisionId, _time.GetElapsedTime(started));
+        decisionSpan?.Stop();
         var audit = new PendingAudit(state.Audit, _time, decisionId, traceId, decision, requestContext, policy.Version);
         if (!decision.Allowed)
         {

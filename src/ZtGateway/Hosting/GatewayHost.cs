@@ -7,6 +7,7 @@ using ZtGateway.Identity;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
 using ZtGateway.Policy.Loading;
+using ZtGateway.Telemetry;
 
 namespace ZtGateway.Hosting;
 
@@ -27,16 +28,21 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     private ManagementListener? _management;
     private volatile string[] _openSegments = [];
 
-    private GatewayHost(GatewayHostOptions options, ILoggerFactory loggerFactory, bool ownsLoggerFactory, GatewayStateHolder state)
+    private GatewayHost(GatewayHostOptions options, ILoggerFactory loggerFactory, bool ownsLoggerFactory, GatewayStateHolder state,
+        GatewayTelemetry telemetry)
     {
         _options = options;
         _loggerFactory = loggerFactory;
         _ownsLoggerFactory = ownsLoggerFactory;
         _logger = loggerFactory.CreateLogger("ZtGateway.Host");
         State = state;
+        Telemetry = telemetry;
     }
 
     public GatewayStateHolder State { get; }
+
+    /// <summary>Traces and metrics of this process, shared by all its listeners.</summary>
+    public GatewayTelemetry Telemetry { get; }
 
     /// <summary>Bound address of the management listener; null when it is disabled.</summary>
     public Uri? ManagementAddress => _management?.Address;
@@ -112,12 +118,19 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         }
 
         var state = new GatewayStateHolder(BuildState(policy, options, loggerFactory, assertions));
-        var host = new GatewayHost(options, loggerFactory, ownsLoggerFactory, state);
+        var telemetry = GatewayTelemetry.Create(policy.Gateway.Telemetry, string.Join(',', segments.Select(s => s.Name)));
+        if (telemetry.Export is { } export)
+        {
+            Log.TracesExported(logger, export.Description);
+        }
+
+        var host = new GatewayHost(options, loggerFactory, ownsLoggerFactory, state, telemetry);
         try
         {
             foreach (var segment in segments)
             {
-                var listener = SegmentListener.Create(segment, state, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!);
+                var listener = SegmentListener.Create(segment, state, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!,
+                    telemetry, options.Resilience);
                 host._listeners.Add(listener);
                 await listener.StartAsync(cancellationToken);
                 var addresses = string.Join(", ", listener.Addresses);
@@ -128,7 +141,8 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             var management = policy.Gateway.Gateway.Management.Listen;
             if (!string.IsNullOrEmpty(management))
             {
-                host._management = ManagementListener.Create(management, state, host, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!);
+                host._management = ManagementListener.Create(management, state, host, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!,
+                    telemetry);
                 await host._management.StartAsync(cancellationToken);
                 Log.ManagementStarted(logger, host._management.Address?.ToString() ?? management);
             }
@@ -198,6 +212,11 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
                 Log.AssertionChangeIgnored(_logger);
             }
 
+            if (Telemetry.Settings != policy.Gateway.Telemetry)
+            {
+                Log.TelemetryChangeIgnored(_logger);
+            }
+
             var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions));
             _ = DisposeLaterAsync(previous);
             Log.PolicyLoaded(_logger, policy.Version, policy.Segments.Count);
@@ -230,6 +249,8 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             await _management.DisposeAsync();
         }
 
+        // After the listeners, so that the spans of their last requests are flushed.
+        Telemetry.Dispose();
         State.Current.Dispose();
         State.Current.Assertions.Dispose();
         _stopping.Dispose();
@@ -336,6 +357,12 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
 
         [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "Management listener on {Address}")]
         public static partial void ManagementStarted(ILogger logger, string address);
+
+        [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Traces exported by {Export}")]
+        public static partial void TracesExported(ILogger logger, string export);
+
+        [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "telemetry settings changed; restart the gateway to apply them")]
+        public static partial void TelemetryChangeIgnored(ILogger logger);
 
         [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Segment {Segment} listening on {Addresses}")]
         public static partial void ListenerStarted(ILogger logger, string segment, string addresses);

@@ -1,3 +1,5 @@
+using ZtGateway.Resilience;
+
 namespace ZtGateway.Hosting;
 
 /// <summary>How to start a gateway process.</summary>
@@ -23,6 +25,9 @@ internal sealed record GatewayHostOptions
 
     /// <summary>Handler for identity-provider metadata and key fetches; null uses a default one.</summary>
     public HttpMessageHandler? Backchannel { get; init; }
+
+    /// <summary>Upstream timeout, retries and circuit breakers. Defaults to <see cref="UpstreamResilienceOptions"/>' defaults.</summary>
+    public UpstreamResilienceOptions Resilience { get; init; } = new();
 
     /// <summary>Where logs go; null logs to the console.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Yarp.ReverseProxy.Configuration;
 using ZtGateway.Enforcement;
 using ZtGateway.Policy.Configuration;
+using ZtGateway.Resilience;
+using ZtGateway.Telemetry;
 using YarpRoute = Yarp.ReverseProxy.Configuration.RouteConfig;
 
 namespace ZtGateway.Hosting;
@@ -17,12 +19,14 @@ internal sealed class SegmentListener : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly InMemoryConfigProvider _proxyConfig;
+    private readonly UpstreamResilienceOptions _resilience;
 
-    private SegmentListener(string segment, WebApplication app, InMemoryConfigProvider proxyConfig)
+    private SegmentListener(string segment, WebApplication app, InMemoryConfigProvider proxyConfig, UpstreamResilienceOptions resilience)
     {
         Segment = segment;
         _app = app;
         _proxyConfig = proxyConfig;
+        _resilience = resilience;
     }
 
     public const string JwksPath = "/.well-known/ztgw/jwks.json";
@@ -32,7 +36,8 @@ internal sealed class SegmentListener : IAsyncDisposable
     /// <summary>The addresses Kestrel actually bound (port 0 resolved).</summary>
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
 
-    public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, TimeProvider timeProvider, ILoggerFactory loggerFactory, string contentRoot)
+    public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, TimeProvider timeProvider, ILoggerFactory loggerFactory, string contentRoot,
+        GatewayTelemetry telemetry, UpstreamResilienceOptions resilience)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -49,13 +54,16 @@ internal sealed class SegmentListener : IAsyncDisposable
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddSingleton(new SegmentIdentity(segment.Name));
+        builder.Services.AddSingleton<IHostLifetime, ListenerLifetime>();
+        builder.Services.AddSingleton(telemetry);
+        builder.Services.AddSingleton(new UpstreamResilience(resilience, timeProvider));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             ListenerEndpoint.Configure(kestrel, segment.Listen);
         });
 
-        builder.Services.AddReverseProxy().LoadFromMemory([CatchAllRoute(segment.Name)], Clusters(segment));
+        builder.Services.AddReverseProxy().LoadFromMemory([CatchAllRoute(segment.Name)], Clusters(segment, resilience));
 
         var app = builder.Build();
 
@@ -68,11 +76,12 @@ internal sealed class SegmentListener : IAsyncDisposable
             proxy.UseMiddleware<UpstreamErrorMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
+            proxy.UseMiddleware<UpstreamResilienceMiddleware>();
             proxy.UsePassiveHealthChecks();
         });
 
         var provider = app.Services.GetRequiredService<InMemoryConfigProvider>();
-        return new SegmentListener(segment.Name, app, provider);
+        return new SegmentListener(segment.Name, app, provider, resilience);
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -83,7 +92,7 @@ internal sealed class SegmentListener : IAsyncDisposable
     }
 
     /// <summary>Loads the clusters of a newly accepted policy for this segment.</summary>
-    public void Update(SegmentConfig segment) => _proxyConfig.Update([CatchAllRoute(segment.Name)], Clusters(segment));
+    public void Update(SegmentConfig segment) => _proxyConfig.Update([CatchAllRoute(segment.Name)], Clusters(segment, _resilience));
 
     public async ValueTask DisposeAsync()
     {
@@ -100,7 +109,7 @@ internal sealed class SegmentListener : IAsyncDisposable
         Match = new RouteMatch { Path = "/{**ztgw-path}" },
     };
 
-    private static List<ClusterConfig> Clusters(SegmentConfig segment)
+    private static List<ClusterConfig> Clusters(SegmentConfig segment, UpstreamResilienceOptions resilience)
     {
         var clusters = new List<ClusterConfig> { new() { ClusterId = ClusterIds.Unrouted } };
         foreach (var service in segment.Services.Values)
@@ -116,6 +125,7 @@ internal sealed class SegmentListener : IAsyncDisposable
                 ClusterId = ClusterIds.For(service.Name),
                 Destinations = destinations,
                 LoadBalancingPolicy = "RoundRobin",
+                HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { ActivityTimeout = resilience.Timeout },
                 HealthCheck = new HealthCheckConfig
                 {
                     Passive = new PassiveHealthCheckConfig { Enabled = true, ReactivationPeriod = TimeSpan.FromSeconds(10) },

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using ZtGateway.Hosting;
+using ZtGateway.Telemetry;
 
 namespace ZtGateway.Management;
 
@@ -19,7 +20,7 @@ internal sealed class ManagementListener : IAsyncDisposable
     public Uri? Address { get; private set; }
 
     public static ManagementListener Create(string listen, GatewayStateHolder state, IGatewayStatus status, TimeProvider timeProvider,
-        ILoggerFactory loggerFactory, string contentRoot)
+        ILoggerFactory loggerFactory, string contentRoot, GatewayTelemetry telemetry)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -34,6 +35,9 @@ internal sealed class ManagementListener : IAsyncDisposable
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(status);
         builder.Services.AddSingleton(timeProvider);
+        builder.Services.AddSingleton<IHostLifetime, ListenerLifetime>();
+        builder.Services.AddSingleton(telemetry);
+        builder.Services.AddSingleton(UntracedListener.Instance);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -43,6 +47,7 @@ internal sealed class ManagementListener : IAsyncDisposable
         var app = builder.Build();
         HealthEndpoints.Map(app);
         PolicyEndpoints.Map(app);
+        MetricsEndpoints.Map(app);
         return new ManagementListener(app);
     }
 

@@ -57,19 +57,21 @@ public sealed class TestGateway : IAsyncDisposable
     public HttpClient Client(string segment) => new() { BaseAddress = Listener(segment), Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Writes the config and starts the gateway; fails the test if the policy is invalid.</summary>
-    public static async Task<TestGateway> StartAsync(TestIdentity identity, IReadOnlyDictionary<string, string> segments,
-        string? gatewayYaml = null, FakeTimeProvider? time = null, bool watch = false, TestDevices? devices = null)
+    internal static async Task<TestGateway> StartAsync(TestIdentity identity, IReadOnlyDictionary<string, string> segments,
+        string? gatewayYaml = null, FakeTimeProvider? time = null, bool watch = false, TestDevices? devices = null,
+        Func<GatewayHostOptions, GatewayHostOptions>? configure = null)
     {
         var directory = CreateConfig(identity, segments, gatewayYaml, devices);
         time ??= new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var (host, diagnostics) = await GatewayHost.StartAsync(new GatewayHostOptions
+        configure ??= options => options;
+        var (host, diagnostics) = await GatewayHost.StartAsync(configure(new GatewayHostOptions
         {
             ConfigPath = Path.Combine(directory, "gateway.yaml"),
             TimeProvider = time,
             WatchForChanges = watch,
             WatchInterval = TimeSpan.FromMilliseconds(200),
             LoggerFactory = LoggerFactory.Create(l => l.SetMinimumLevel(LogLevel.Warning)),
-        });
+        }));
         if (host is null)
         {
             throw new InvalidOperationException("gateway did not start:\n" + string.Join('\n', diagnostics.Select(d => d.Format())));

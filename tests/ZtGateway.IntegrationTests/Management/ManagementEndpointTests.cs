@@ -61,6 +61,31 @@ public sealed class ManagementEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_AreThePrometheusTextOfTheDecisionsTaken()
+    {
+        using var finance = _gateway.Client("finance");
+        Assert.Equal(HttpStatusCode.OK, (await Problem.SendAsync(finance, HttpMethod.Get, "/ledger/1", _identity.User(_gateway.Time.GetUtcNow(), "alice", ["finance-staff"]))).Status);
+        Assert.Equal("token-missing", (await Problem.SendAsync(finance, HttpMethod.Get, "/ledger/2")).Reason);
+        Assert.Equal("token-missing", (await Problem.SendAsync(finance, HttpMethod.Get, "/ledger/3")).Reason);
+
+        using var response = await _management.GetAsync("/metrics");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(response.Content.Headers.ContentType!.Parameters, p => p.Name == "version" && p.Value == "0.0.4");
+        var text = await response.Content.ReadAsStringAsync();
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("# TYPE ztgw_decisions_total counter", lines);
+        Assert.Contains("ztgw_decisions_total{ztgw_decision=\"allow\",ztgw_reason=\"allowed\",ztgw_route=\"ledger\",ztgw_segment_dst=\"finance\",ztgw_segment_src=\"finance\"} 1", lines);
+        Assert.Contains("ztgw_decisions_total{ztgw_decision=\"deny\",ztgw_reason=\"token-missing\",ztgw_route=\"ledger\",ztgw_segment_dst=\"finance\"} 2", lines);
+        Assert.Contains("# TYPE ztgw_decision_duration_seconds histogram", lines);
+        Assert.Contains("ztgw_decision_duration_seconds_bucket{ztgw_decision=\"deny\",ztgw_segment_dst=\"finance\",le=\"+Inf\"} 2", lines);
+        Assert.Contains("ztgw_decision_duration_seconds_count{ztgw_decision=\"deny\",ztgw_segment_dst=\"finance\"} 2", lines);
+        Assert.Contains("# TYPE ztgw_upstream_failures_total counter", lines);
+        Assert.All(lines, line => Assert.Matches(@"^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*=""([^""\\]|\\.)*"",?)*\})? [-+0-9.eEInfNa]+)$", line));
+    }
+
+    [Fact]
     public async Task AdminPolicy_NeedsTheAdminRole()
     {
         var now = _gateway.Time.GetUtcNow();
