@@ -54,7 +54,6 @@ internal sealed class SegmentListener : IAsyncDisposable
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddSingleton(new SegmentIdentity(segment.Name));
-        builder.Services.AddSingleton<IHostLifetime, ListenerLifetime>();
         builder.Services.AddSingleton(telemetry);
         builder.Services.AddSingleton(new UpstreamResilience(resilience, timeProvider));
         builder.WebHost.ConfigureKestrel(kestrel =>

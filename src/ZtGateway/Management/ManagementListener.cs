@@ -35,7 +35,6 @@ internal sealed class ManagementListener : IAsyncDisposable
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(status);
         builder.Services.AddSingleton(timeProvider);
-        builder.Services.AddSingleton<IHostLifetime, ListenerLifetime>();
         builder.Services.AddSingleton(telemetry);
         builder.Services.AddSingleton(UntracedListener.Instance);
         builder.WebHost.ConfigureKestrel(kestrel =>
