@@ -24,7 +24,9 @@ internal sealed partial class AssertionIssuer : IDisposable
         Settings = settings;
         _key = key;
         _time = time;
-        var securityKey = new ECDsaSecurityKey(key) { KeyId = Thumbprint(key) };
+        // Own provider cache: the shared one is keyed by kid, and would hand a later issuer with the same key
+        // file (a gateway restarted in the same process) a signer around this instance's disposed key.
+        var securityKey = new ECDsaSecurityKey(key) { KeyId = Thumbprint(key), CryptoProviderFactory = new CryptoProviderFactory() };
         _credentials = new SigningCredentials(securityKey, SecurityAlgorithms.EcdsaSha256);
         JwksJson = BuildJwks(key, securityKey.KeyId);
     }

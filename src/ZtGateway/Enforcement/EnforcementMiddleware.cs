@@ -3,6 +3,7 @@ using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 using ZtGateway.Audit;
+using ZtGateway.Continuous;
 using ZtGateway.Hosting;
 using ZtGateway.Policy.Engine;
 
@@ -22,10 +23,13 @@ internal sealed partial class EnforcementMiddleware
     private readonly IProxyStateLookup _proxyState;
     private readonly TimeProvider _time;
     private readonly ILogger<EnforcementMiddleware> _logger;
+    private readonly ContinuousEvaluation _continuous;
 
     public EnforcementMiddleware(RequestDelegate next, SegmentIdentity segment, GatewayStateHolder state,
-        IProxyStateLookup proxyState, TimeProvider timeProvider, ILogger<EnforcementMiddleware> logger)
+        IProxyStateLookup proxyState, TimeProvider timeProvider, ILogger<EnforcementMiddleware> logger, ContinuousEvaluation continuous)
     {
+        ArgumentNullException.ThrowIfNull(continuous);
+        _continuous = continuous;
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(segment);
         ArgumentNullException.ThrowIfNull(state);
@@ -65,6 +69,7 @@ internal sealed partial class EnforcementMiddleware
             _ => Device.PostureOutcome.Invalid("more than one device assertion"),
         };
 
+        var continuous = _continuous.Check(token.Principal, posture.Device);
         var requestContext = new RequestContext
         {
             Segment = _segment,
@@ -72,13 +77,17 @@ internal sealed partial class EnforcementMiddleware
             Path = request.Path.Value ?? string.Empty,
             ClientAddress = ClientAddressResolver.Resolve(context.Connection.RemoteIpAddress,
                 request.Headers["X-Forwarded-For"].ToString(), policy.Gateway.Gateway.TrustedProxies),
-            Token = token.Status,
+            Token = continuous.Revoked ? TokenStatus.Revoked : token.Status,
             Principal = token.Principal,
             DeviceStatus = posture.Status,
             Device = posture.Device,
+            PrincipalQuarantined = continuous.PrincipalQuarantined,
+            DeviceQuarantined = continuous.DeviceQuarantined,
+            StepUpRequired = continuous.StepUpRequired,
         };
 
         var decision = state.Engine.Decide(requestContext);
+        _continuous.Detector.Observe(decision, requestContext, decisionId, traceId);
         var audit = new PendingAudit(state.Audit, _time, decisionId, traceId, decision, requestContext, policy.Version);
         if (!decision.Allowed)
         {

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Yarp.ReverseProxy.Configuration;
+using ZtGateway.Continuous;
 using ZtGateway.Enforcement;
 using ZtGateway.Policy.Configuration;
 using YarpRoute = Yarp.ReverseProxy.Configuration.RouteConfig;
@@ -32,7 +33,8 @@ internal sealed class SegmentListener : IAsyncDisposable
     /// <summary>The addresses Kestrel actually bound (port 0 resolved).</summary>
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
 
-    public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, TimeProvider timeProvider, ILoggerFactory loggerFactory, string contentRoot)
+    public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, TimeProvider timeProvider, ILoggerFactory loggerFactory, string contentRoot,
+        ContinuousEvaluation continuous)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -48,6 +50,7 @@ internal sealed class SegmentListener : IAsyncDisposable
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddSingleton(new SegmentIdentity(segment.Name));
+        builder.Services.AddSingleton(continuous);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

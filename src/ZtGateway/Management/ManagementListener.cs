@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using ZtGateway.Continuous;
 using ZtGateway.Hosting;
 
 namespace ZtGateway.Management;
@@ -19,7 +20,7 @@ internal sealed class ManagementListener : IAsyncDisposable
     public Uri? Address { get; private set; }
 
     public static ManagementListener Create(string listen, GatewayStateHolder state, IGatewayStatus status, TimeProvider timeProvider,
-        ILoggerFactory loggerFactory, string contentRoot)
+        ILoggerFactory loggerFactory, string contentRoot, ContinuousEvaluation continuous)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -33,6 +34,7 @@ internal sealed class ManagementListener : IAsyncDisposable
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(status);
         builder.Services.AddSingleton(timeProvider);
+        builder.Services.AddSingleton(continuous);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -42,6 +44,8 @@ internal sealed class ManagementListener : IAsyncDisposable
         var app = builder.Build();
         HealthEndpoints.Map(app);
         PolicyEndpoints.Map(app);
+        SignalEndpoints.Map(app);
+        QuarantineEndpoints.Map(app);
         return new ManagementListener(app);
     }
 
