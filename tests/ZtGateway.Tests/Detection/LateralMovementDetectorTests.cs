@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -263,6 +265,65 @@ public sealed class LateralMovementDetectorTests : IAsyncDisposable
 
         Assert.Single(_outlet.Reported);
         Assert.Empty(_outlet.Contained);
+    }
+
+    [Fact]
+    public void Findings_AreCounted_ByKindAndResponse()
+    {
+        var counted = new List<(long Value, string? Kind, string? Response)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "ZtGateway" && instrument.Name == "ztgw.detection.findings")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? kind = null, response = null;
+            foreach (var tag in tags)
+            {
+                kind = tag.Key == "kind" ? tag.Value as string : kind;
+                response = tag.Key == "response" ? tag.Value as string : response;
+            }
+
+            // Other tests in the process raise findings too; only this principal's source is ours.
+            if (kind == "source-mismatch")
+            {
+                lock (counted)
+                {
+                    counted.Add((value, kind, response));
+                }
+            }
+        });
+        listener.Start();
+
+        See(Workload("spiffe://corp/metrics/probe"), allowed: false, destination: "hr", source: "hr", reason: ReasonCode.SourceMismatch);
+
+        lock (counted)
+        {
+            Assert.Contains((1L, "source-mismatch", "alert"), counted);
+        }
+    }
+
+    [Fact]
+    public void Finding_IsAnEventOnTheCurrentSpan()
+    {
+        using var source = new ActivitySource("ztgw-detection-test");
+        using var activityListener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "ztgw-detection-test",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(activityListener);
+        using var activity = source.StartActivity("ztgw.decision");
+
+        See(Workload("spiffe://corp/hr/payroll-engine"), allowed: false, destination: "hr", source: "hr", reason: ReasonCode.SourceMismatch);
+
+        var finding = Assert.Single(activity!.Events);
+        Assert.Equal("ztgw.detection.finding", finding.Name);
+        Assert.Contains(finding.Tags, t => t.Key == "ztgw.finding.kind" && (string?)t.Value == "source-mismatch");
     }
 
     [Fact]
