@@ -116,10 +116,17 @@ internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectio
             return default;
         }
 
+        var revoked = Revocations.IsRevoked(principal);
+        var stepUp = Revocations.NeedsStepUp(principal);
+        if (Quarantines.IsEmpty)
+        {
+            return new ContinuousVerdict(revoked, stepUp, PrincipalQuarantined: false, DeviceQuarantined: false);
+        }
+
         var now = _time.GetUtcNow();
         return new ContinuousVerdict(
-            Revocations.IsRevoked(principal),
-            Revocations.NeedsStepUp(principal),
+            revoked,
+            stepUp,
             Quarantines.IsQuarantined(QuarantineTargets.Principal, PrincipalIds.Of(principal), now),
             device is not null && Quarantines.IsQuarantined(QuarantineTargets.Device, device.DeviceId, now));
     }

@@ -51,6 +51,9 @@ internal sealed class QuarantineStore
     private readonly Dictionary<QuarantineKey, DateTimeOffset> _signalClock = [];
     private volatile Dictionary<QuarantineKey, QuarantineHold[]> _holds = [];
 
+    /// <summary>True when nothing is quarantined (expired holds may still count until the next change).</summary>
+    public bool IsEmpty => _holds.Count == 0;
+
     /// <summary>True when <paramref name="id"/> of <paramref name="target"/> has an unexpired hold at <paramref name="now"/>.</summary>
     public bool IsQuarantined(string target, string id, DateTimeOffset now)
     {

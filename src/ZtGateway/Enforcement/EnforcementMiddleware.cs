@@ -28,8 +28,6 @@ internal sealed partial class EnforcementMiddleware
     public EnforcementMiddleware(RequestDelegate next, SegmentIdentity segment, GatewayStateHolder state,
         IProxyStateLookup proxyState, TimeProvider timeProvider, ILogger<EnforcementMiddleware> logger, ContinuousEvaluation continuous)
     {
-        ArgumentNullException.ThrowIfNull(continuous);
-        _continuous = continuous;
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(segment);
         ArgumentNullException.ThrowIfNull(state);
@@ -42,6 +40,8 @@ internal sealed partial class EnforcementMiddleware
         _proxyState = proxyState;
         _time = timeProvider;
         _logger = logger;
+        ArgumentNullException.ThrowIfNull(continuous);
+        _continuous = continuous;
     }
 
     public async Task InvokeAsync(HttpContext context)
