@@ -57,8 +57,13 @@ internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectio
     /// </summary>
     /// <exception cref="IOException">The state folder or file cannot be created, read, locked or written.</exception>
     /// <exception cref="UnauthorizedAccessException">The state folder or file is not accessible.</exception>
+    /// <param name="context">The live policy.</param>
+    /// <param name="timeProvider">The clock of expiries, windows and signals.</param>
+    /// <param name="backchannel">Handler for transmitters' JWKS URIs; null uses a default one.</param>
+    /// <param name="loggerFactory">Where logs go.</param>
+    /// <param name="compactionThreshold">Records beyond which a file that is mostly history is rewritten.</param>
     public static ContinuousEvaluation Open(IContinuousContext context, TimeProvider timeProvider, HttpMessageHandler? backchannel,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory, int compactionThreshold = DefaultCompactionThreshold)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -95,6 +100,8 @@ internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectio
                 journal.Append(new JournalRecord { Type = JournalRecordTypes.Learning, Time = now, At = now });
             }
 
+            continuous.CompactIfWorthIt(records.Count, compactionThreshold, learningSince.Value, pairs, now);
+
             Log.Replayed(logger, journal.FilePath, records.Count, continuous.Revocations.Revocations.Count, continuous.Quarantines.Active(now).Count);
             continuous.Detector = new LateralMovementDetector(() => context.Gateway.Detection, continuous, timeProvider,
                 loggerFactory.CreateLogger("ZtGateway.Detection"), learningSince.Value, pairs);
@@ -107,6 +114,9 @@ internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectio
             throw;
         }
     }
+
+    /// <summary>Records beyond which a state file that is mostly history is rewritten at start.</summary>
+    public const int DefaultCompactionThreshold = 10_000;
 
     /// <summary>The per-request check: O(1) lookups on immutable tables, no lock.</summary>
     public ContinuousVerdict Check(Principal? principal, DevicePosture? device)
@@ -178,6 +188,39 @@ internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectio
         return persisted;
     }
 
+    // Every accepted signal adds a line; rewriting the file with what is still in force keeps the start fast.
+    // A failed rewrite leaves the old file in use, which replays to the same tables.
+    private void CompactIfWorthIt(int lines, int threshold, DateTimeOffset learningSince, List<(string Source, string Destination)> pairs, DateTimeOffset now)
+    {
+        if (lines <= threshold)
+        {
+            return;
+        }
+
+        List<JournalRecord> live =
+        [
+            new JournalRecord { Type = JournalRecordTypes.Learning, Time = now, At = learningSince },
+            .. pairs.Distinct().Select(p => new JournalRecord { Type = JournalRecordTypes.Pair, Time = now, SourceSegment = p.Source, DestinationSegment = p.Destination }),
+            .. Revocations.Live(now),
+            .. Quarantines.Live(now, Replay.Retention),
+            .. Replay.Live(now),
+        ];
+        if (live.Count * 2 > lines)
+        {
+            return;
+        }
+
+        try
+        {
+            _journal.Rewrite(live);
+            Log.Compacted(_logger, _journal.FilePath, lines, live.Count);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.CompactionFailed(_logger, _journal.FilePath, ex);
+        }
+    }
+
     void IDetectionOutlet.Report(DetectionFinding finding) => _context.Audit.RecordFinding(finding, _context.PolicyVersion);
 
     void IDetectionOutlet.Contain(DetectionFinding finding)
@@ -230,6 +273,12 @@ internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectio
         [LoggerMessage(EventId = 611, Level = LogLevel.Critical,
             Message = "State file {Path} could not record a {Change}; it is in force now but will not survive a restart")]
         public static partial void PersistFailed(ILogger logger, string path, string change, Exception exception);
+
+        [LoggerMessage(EventId = 613, Level = LogLevel.Information, Message = "State file {Path} compacted from {Lines} lines to {Live}")]
+        public static partial void Compacted(ILogger logger, string path, int lines, int live);
+
+        [LoggerMessage(EventId = 614, Level = LogLevel.Warning, Message = "State file {Path} could not be compacted; it stays as it is")]
+        public static partial void CompactionFailed(ILogger logger, string path, Exception exception);
 
         [LoggerMessage(EventId = 612, Level = LogLevel.Warning, Message = "State change {Change} {Target} {Id} ({Why}) by {Actor}")]
         public static partial void Changed(ILogger logger, string change, string target, string id, string? why, string? actor);

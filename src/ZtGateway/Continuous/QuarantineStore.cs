@@ -90,6 +90,44 @@ internal sealed class QuarantineStore
             .ThenBy(e => e.Id, StringComparer.Ordinal),
     ];
 
+    /// <summary>
+    /// The records that rebuild this table at <paramref name="now"/> (for compacting the state file): every
+    /// active hold, and the compliance-event times that still matter (within <paramref name="ordering"/>).
+    /// </summary>
+    public IReadOnlyList<JournalRecord> Live(DateTimeOffset now, TimeSpan ordering)
+    {
+        lock (_write)
+        {
+            var records = new List<JournalRecord>();
+            foreach (var (key, holds) in _holds)
+            {
+                foreach (var hold in holds.Where(h => h.ActiveAt(now)))
+                {
+                    records.Add(new JournalRecord
+                    {
+                        Type = JournalRecordTypes.Hold, Time = now, Target = key.Target, Id = key.Id, Origin = hold.Origin, At = hold.Since,
+                        Until = hold.Until, Reason = hold.Reason, Actor = hold.Actor,
+                    });
+                }
+            }
+
+            // Released devices keep their last event time only while an older event could still be accepted.
+            foreach (var (key, at) in _signalClock)
+            {
+                var held = _holds.TryGetValue(key, out var holds) && holds.Any(h => h.Origin == QuarantineOrigins.Signal && h.ActiveAt(now));
+                if (!held && at > now - ordering)
+                {
+                    records.Add(new JournalRecord
+                    {
+                        Type = JournalRecordTypes.Release, Time = now, Target = key.Target, Id = key.Id, Origin = QuarantineOrigins.Signal, At = at,
+                    });
+                }
+            }
+
+            return records;
+        }
+    }
+
     /// <summary>Applies a <c>hold</c> or <c>release</c> record; false for any other record.</summary>
     public bool Apply(JournalRecord record)
     {

@@ -55,6 +55,21 @@ internal sealed class ReplayGuard
         return record.Type == JournalRecordTypes.Seen;
     }
 
+    /// <summary>The ids still remembered at <paramref name="now"/>, as <c>seen</c> records (for compacting the state file).</summary>
+    public IReadOnlyList<JournalRecord> Live(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            return
+            [
+                .. _seen.Where(p => p.Value > now).Select(p => new JournalRecord
+                {
+                    Type = JournalRecordTypes.Seen, Time = now, Actor = p.Key.Issuer, TokenId = p.Key.Id, TokenIssuedAt = p.Value - Retention,
+                }),
+            ];
+        }
+    }
+
     private void Sweep(DateTimeOffset now)
     {
         if (now < _nextSweep)

@@ -24,6 +24,20 @@ internal sealed class RevocationStore
     /// <summary>The step-up demands in force, for the admin API.</summary>
     public IReadOnlyList<(SubjectKey Subject, DateTimeOffset Before)> StepUps => [.. _tables.StepUp.Select(p => (p.Key, p.Value))];
 
+    /// <summary>The records that rebuild these tables (for compacting the state file): one per subject and kind.</summary>
+    public IReadOnlyList<JournalRecord> Live(DateTimeOffset now)
+    {
+        var tables = _tables;
+        return
+        [
+            .. tables.Revoked.Select(p => Record(JournalRecordTypes.Revoke, p.Key, p.Value, now)),
+            .. tables.StepUp.Select(p => Record(JournalRecordTypes.StepUp, p.Key, p.Value, now)),
+        ];
+
+        static JournalRecord Record(string type, SubjectKey key, DateTimeOffset at, DateTimeOffset now) =>
+            new() { Type = type, Time = now, Issuer = key.Issuer, Subject = key.Subject, At = at };
+    }
+
     /// <summary>Applies a <c>revoke</c> or <c>step-up</c> record; false for any other record.</summary>
     public bool Apply(JournalRecord record)
     {

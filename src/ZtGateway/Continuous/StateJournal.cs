@@ -22,7 +22,7 @@ internal sealed partial class StateJournal : IDisposable
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private readonly FileStream _file;
+    private FileStream _file;
     private readonly FileStream _lockFile;
     private readonly Lock _lock = new();
 
@@ -108,6 +108,50 @@ internal sealed partial class StateJournal : IDisposable
         {
             _file.Write(line);
             _file.Flush(flushToDisk: true);
+        }
+    }
+
+    /// <summary>
+    /// Replaces the file with <paramref name="live"/>: written beside it, flushed, then renamed over it, so a
+    /// crash leaves either the old file or the new one, never a mix. On failure the old file stays in use.
+    /// </summary>
+    /// <exception cref="IOException">The new file could not be written or put in place.</exception>
+    public void Rewrite(IEnumerable<JournalRecord> live)
+    {
+        ArgumentNullException.ThrowIfNull(live);
+        var temporary = FilePath + ".compacting";
+        lock (_lock)
+        {
+            try
+            {
+                var options = OpenOptions(FileShare.None);
+                options.Mode = FileMode.Create;
+                using (var file = new FileStream(temporary, options))
+                {
+                    foreach (var record in live)
+                    {
+                        file.Write(JsonSerializer.SerializeToUtf8Bytes(record, Options));
+                        file.Write("\n"u8);
+                    }
+
+                    file.Flush(flushToDisk: true);
+                }
+
+                File.Move(temporary, FilePath, overwrite: true);
+            }
+            finally
+            {
+                if (File.Exists(temporary))
+                {
+                    File.Delete(temporary);
+                }
+            }
+
+            // The old handle points at the replaced file; appends must go to the new one.
+            var next = new FileStream(FilePath, OpenOptions(FileShare.Read));
+            next.Seek(0, SeekOrigin.End);
+            _file.Dispose();
+            _file = next;
         }
     }
 

@@ -93,6 +93,84 @@ public sealed class ContinuousEvaluationTests : IDisposable
     }
 
     [Fact]
+    public async Task LongHistory_IsCompactedAtStart_WithoutLosingAnythingInForce()
+    {
+        var laptop = new DevicePosture { DeviceId = "laptop-7", Segment = "finance" };
+        await using (var continuous = Open())
+        {
+            // Subjects revoked over and over, a device quarantined and released by signals, one device held by an operator.
+            for (var i = 0; i < 40; i++)
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+                var now = _time.GetUtcNow();
+                continuous.Commit(new JournalRecord { Type = JournalRecordTypes.Revoke, Time = now, Issuer = "https://idp.test", Subject = "user-" + (i % 3), At = now });
+                continuous.Commit(new JournalRecord
+                {
+                    Type = i % 2 == 0 ? JournalRecordTypes.Hold : JournalRecordTypes.Release, Time = now, At = now, Target = QuarantineTargets.Device,
+                    Id = "laptop-9", Origin = QuarantineOrigins.Signal, Actor = "https://edr.test",
+                });
+            }
+
+            continuous.Commit(new JournalRecord
+            {
+                Type = JournalRecordTypes.Hold, Time = _time.GetUtcNow(), Target = QuarantineTargets.Device, Id = "laptop-7", Origin = QuarantineOrigins.Admin,
+                Until = _time.GetUtcNow().AddHours(1), Actor = "root", Reason = "stolen",
+            });
+            continuous.Commit(new JournalRecord { Type = JournalRecordTypes.Pair, Time = Start, SourceSegment = "finance", DestinationSegment = "hr" });
+            continuous.Commit(new JournalRecord
+            {
+                Type = JournalRecordTypes.Seen, Time = _time.GetUtcNow(), Actor = "https://edr.test", TokenId = "set-9", TokenIssuedAt = _time.GetUtcNow(),
+            });
+        }
+
+        var path = Path.Combine(_directory, StateJournal.FileName);
+        var linesBefore = File.ReadAllLines(path).Length;
+        await using (var compacted = ContinuousEvaluation.Open(_context, _time, null, NullLoggerFactory.Instance, compactionThreshold: 20))
+        {
+            Assert.True(File.ReadAllLines(path).Length < linesBefore / 4, $"{File.ReadAllLines(path).Length} lines left of {linesBefore}");
+            Assert.True(compacted.Check(Alice(Start) with { Subject = "user-1" }, laptop).Revoked);
+            Assert.True(compacted.Check(Alice(Start), laptop).DeviceQuarantined);
+            Assert.Equal("stolen", compacted.Quarantines.Find(QuarantineTargets.Device, "laptop-7", QuarantineOrigins.Admin, _time.GetUtcNow())!.Reason);
+            Assert.False(compacted.Replay.TryClaim("https://edr.test", "set-9", _time.GetUtcNow(), _time.GetUtcNow()));
+            Assert.Equal(Start, compacted.Detector.LearningSince);
+
+            // The last event for laptop-9 was a release; an older not-compliant event delivered late still loses.
+            compacted.Commit(new JournalRecord
+            {
+                Type = JournalRecordTypes.Hold, Time = _time.GetUtcNow(), At = _time.GetUtcNow().AddSeconds(-5), Target = QuarantineTargets.Device,
+                Id = "laptop-9", Origin = QuarantineOrigins.Signal,
+            });
+            Assert.False(compacted.Quarantines.IsQuarantined(QuarantineTargets.Device, "laptop-9", _time.GetUtcNow()));
+
+            // Appends go to the new file.
+            compacted.Commit(new JournalRecord { Type = JournalRecordTypes.Revoke, Time = _time.GetUtcNow(), Issuer = "https://idp.test", Subject = "late", At = _time.GetUtcNow() });
+        }
+
+        await using var reopened = Open();
+        Assert.True(reopened.Check(Alice(Start) with { Subject = "late" }, null).Revoked);
+        Assert.True(reopened.Check(Alice(Start) with { Subject = "user-2" }, laptop).DeviceQuarantined);
+        Assert.Contains(File.ReadAllLines(path), l => l.Contains("\"type\":\"pair\"", StringComparison.Ordinal) && l.Contains("\"dst\":\"hr\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ShortHistory_IsLeftAsItIs()
+    {
+        await using (var continuous = Open())
+        {
+            continuous.Commit(new JournalRecord { Type = JournalRecordTypes.Revoke, Time = Start, Issuer = "https://idp.test", Subject = "a", At = Start });
+            continuous.Commit(new JournalRecord { Type = JournalRecordTypes.Revoke, Time = Start, Issuer = "https://idp.test", Subject = "a", At = Start.AddSeconds(1) });
+        }
+
+        var path = Path.Combine(_directory, StateJournal.FileName);
+        var before = await File.ReadAllTextAsync(path);
+        await using (ContinuousEvaluation.Open(_context, _time, null, NullLoggerFactory.Instance, compactionThreshold: 20))
+        {
+        }
+
+        Assert.Equal(before, await File.ReadAllTextAsync(path));
+    }
+
+    [Fact]
     public void UnwritableStateFolder_FailsToOpen()
     {
         File.WriteAllText(_directory + ".file", "not a folder");
