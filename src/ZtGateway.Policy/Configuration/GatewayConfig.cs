@@ -228,6 +228,9 @@ public sealed record DetectionSettings
     /// <summary>Distinct destination segments within the window before a finding. Defaults to 3.</summary>
     public int MaxSegments { get; init; } = 3;
 
+    /// <summary>Distinct routes (of any segment) within the window before a finding. Defaults to 10.</summary>
+    public int MaxRoutes { get; init; } = 10;
+
     /// <summary>Time before first-seen segment pairs raise findings. Defaults to 24 hours.</summary>
     public TimeSpan LearningPeriod { get; init; } = TimeSpan.FromHours(24);
 

@@ -216,6 +216,7 @@ internal sealed partial class GatewayFileMapper
             Window = reader.Duration(map.Get("window"), "detection.window", positive: true) ?? settings.Window,
             MaxDenials = reader.PositiveInt(map.Get("maxDenials"), "detection.maxDenials") ?? settings.MaxDenials,
             MaxSegments = reader.PositiveInt(map.Get("maxSegments"), "detection.maxSegments") ?? settings.MaxSegments,
+            MaxRoutes = reader.PositiveInt(map.Get("maxRoutes"), "detection.maxRoutes") ?? settings.MaxRoutes,
             LearningPeriod = reader.Duration(map.Get("learningPeriod"), "detection.learningPeriod", positive: false) ?? settings.LearningPeriod,
             Response = reader.Choice(map.Get("response"), "detection.response", ("alert", DetectionResponse.Alert), ("contain", DetectionResponse.Contain)) ?? settings.Response,
             ContainFor = reader.Duration(map.Get("containFor"), "detection.containFor", positive: true) ?? settings.ContainFor,

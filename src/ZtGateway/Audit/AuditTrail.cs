@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using ZtGateway.Continuous;
+using ZtGateway.Detection;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
 
@@ -49,7 +51,19 @@ internal sealed partial class AuditTrail : IDisposable
             return;
         }
 
-        var line = OcsfWriter.HttpActivity(auditEvent);
+        Write(OcsfWriter.HttpActivity(auditEvent), auditEvent.DecisionId);
+    }
+
+    /// <summary>Writes a lateral-movement finding (OCSF Detection Finding) to every sink.</summary>
+    public void RecordFinding(DetectionFinding finding, string policyVersion) =>
+        Write(OcsfWriter.DetectionFinding(finding, policyVersion), finding.Id);
+
+    /// <summary>Writes a change of revocations or quarantines (OCSF Entity Management) to every sink.</summary>
+    public void RecordStateChange(JournalRecord change, string changeId) =>
+        Write(OcsfWriter.StateChange(change, changeId), changeId);
+
+    private void Write(byte[] line, string id)
+    {
         foreach (var sink in _sinks)
         {
             try
@@ -59,7 +73,7 @@ internal sealed partial class AuditTrail : IDisposable
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
             {
                 Failures.Add(1, new KeyValuePair<string, object?>("sink", sink.Name));
-                Log.SinkFailed(_logger, sink.Name, auditEvent.DecisionId, ex);
+                Log.SinkFailed(_logger, sink.Name, id, ex);
                 try
                 {
                     using var stderr = Console.OpenStandardError();
@@ -103,7 +117,7 @@ internal sealed partial class AuditTrail : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 500, Level = LogLevel.Error, Message = "AUDIT SINK {Sink} FAILED for decision {DecisionId}; the line went to stderr")]
+        [LoggerMessage(EventId = 500, Level = LogLevel.Error, Message = "AUDIT SINK {Sink} FAILED for record {DecisionId}; the line went to stderr")]
         public static partial void SinkFailed(ILogger logger, string sink, string decisionId, Exception exception);
 
         [LoggerMessage(EventId = 501, Level = LogLevel.Error, Message = "AUDIT SINK {Sink} CANNOT BE OPENED; its lines will go to stderr")]

@@ -8,7 +8,7 @@ namespace ZtGateway.Audit;
 /// Renders decisions as OCSF 1.x JSON lines: HTTP Activity (class 4002) with the Security Control profile
 /// fields (DESIGN.md section 6), gateway specifics under <c>unmapped.ztgw</c>.
 /// </summary>
-internal static class OcsfWriter
+internal static partial class OcsfWriter
 {
     public const int HttpActivityClass = 4002;
     public const string SchemaVersion = "1.3.0";

@@ -5,7 +5,7 @@ using ZtGateway.Policy.Loading;
 
 namespace ZtGateway.Cli;
 
-/// <summary><c>ztgw dev keys|token</c>: development key material and tokens, never for production.</summary>
+/// <summary><c>ztgw dev keys|token|posture|signal</c>: development key material, tokens and signals, never for production.</summary>
 internal static class DevCommand
 {
     public static Command Create(TextWriter output, TextWriter errors) =>
@@ -15,6 +15,7 @@ internal static class DevCommand
             Token(output, errors),
             Posture(output, errors),
             IdentityProvider(output, errors),
+            Signal(output, errors),
         };
 
     private static Command Keys(TextWriter output, TextWriter errors)
@@ -260,6 +261,69 @@ internal static class DevCommand
                 await signals.WaitAsync();
             }
 
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Signal(TextWriter output, TextWriter errors)
+    {
+        var config = ZtgwCommand.ConfigOption();
+        var eventName = new Option<string>("--event") { Description = "The CAEP event", Required = true };
+        eventName.AcceptOnlyFromAmong(DevSignals.Events);
+        var sub = new Option<string?>("--sub") { Description = "The user (sub) of a user event" };
+        var subjectIssuer = new Option<string?>("--subject-issuer") { Description = "The iss of the user's tokens (default: the first jwks issuer of the config)" };
+        var device = new Option<string?>("--device") { Description = "The device id of a device-compliance-change" };
+        var status = new Option<string?>("--status") { Description = "compliant or not-compliant (device-compliance-change)" };
+        status.AcceptOnlyFromAmong("compliant", "not-compliant");
+        var command = new Command("signal", "Mint a CAEP Security Event Token signed with the development signals key; POST it to /ssf/events")
+        {
+            config, eventName, sub, subjectIssuer, device, status,
+        };
+        command.SetAction(parse =>
+        {
+            var name = parse.GetValue(eventName)!;
+            var isDevice = name == "device-compliance-change";
+            if (isDevice ? parse.GetValue(device) is null || parse.GetValue(status) is null : parse.GetValue(sub) is null)
+            {
+                errors.WriteLine(isDevice
+                    ? "ztgw dev signal: device-compliance-change needs --device and --status"
+                    : $"ztgw dev signal: {name} needs --sub");
+                return ExitCodes.Usage;
+            }
+
+            var gateway = LoadGateway(parse.GetValue(config)!, errors);
+            if (gateway is null)
+            {
+                return ExitCodes.PolicyProblem;
+            }
+
+            var transmitter = gateway.Signals.Transmitters.FirstOrDefault(t => t.JwksFile is not null && File.Exists(DevKeys.PrivateKeyPathFor(t.JwksFile)));
+            if (transmitter is null)
+            {
+                errors.WriteLine("ztgw dev signal: no signal transmitter of the config has a private key beside its JWKS; run 'ztgw dev keys' first");
+                return ExitCodes.PolicyProblem;
+            }
+
+            var issuer = parse.GetValue(subjectIssuer)
+                ?? gateway.Identity.Issuers.FirstOrDefault(i => i.Type == IssuerType.Jwks && i.Issuer is not null)?.Issuer;
+            if (!isDevice && issuer is null)
+            {
+                errors.WriteLine("ztgw dev signal: give --subject-issuer (the config has no jwks issuer to default to)");
+                return ExitCodes.Usage;
+            }
+
+            var set = DevSignals.Mint(new DevSignalRequest
+            {
+                Event = name,
+                Subject = parse.GetValue(sub),
+                SubjectIssuer = issuer,
+                Device = parse.GetValue(device),
+                Status = parse.GetValue(status),
+                Issuer = transmitter.Issuer,
+                Audience = transmitter.Audience!,
+            }, DevKeys.LoadSigningCredentials(DevKeys.PrivateKeyPathFor(transmitter.JwksFile!)), TimeProvider.System);
+            output.WriteLine(set);
             return ExitCodes.Success;
         });
         return command;

@@ -3,6 +3,7 @@ using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 using ZtGateway.Audit;
+using ZtGateway.Continuous;
 using ZtGateway.Hosting;
 using ZtGateway.Policy.Engine;
 using ZtGateway.Telemetry;
@@ -24,9 +25,11 @@ internal sealed partial class EnforcementMiddleware
     private readonly TimeProvider _time;
     private readonly ILogger<EnforcementMiddleware> _logger;
     private readonly GatewayTelemetry _telemetry;
+    private readonly ContinuousEvaluation _continuous;
 
     public EnforcementMiddleware(RequestDelegate next, SegmentIdentity segment, GatewayStateHolder state,
-        IProxyStateLookup proxyState, TimeProvider timeProvider, ILogger<EnforcementMiddleware> logger, GatewayTelemetry telemetry)
+        IProxyStateLookup proxyState, TimeProvider timeProvider, ILogger<EnforcementMiddleware> logger, GatewayTelemetry telemetry,
+        ContinuousEvaluation continuous)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(segment);
@@ -41,7 +44,10 @@ internal sealed partial class EnforcementMiddleware
         _proxyState = proxyState;
         _time = timeProvider;
         _logger = logger;
+        ArgumentNullException.ThrowIfNull(telemetry);
+        ArgumentNullException.ThrowIfNull(continuous);
         _telemetry = telemetry;
+        _continuous = continuous;
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -73,6 +79,7 @@ internal sealed partial class EnforcementMiddleware
             _ => Device.PostureOutcome.Invalid("more than one device assertion"),
         };
 
+        var continuous = _continuous.Check(token.Principal, posture.Device);
         var requestContext = new RequestContext
         {
             Segment = _segment,
@@ -80,15 +87,19 @@ internal sealed partial class EnforcementMiddleware
             Path = request.Path.Value ?? string.Empty,
             ClientAddress = ClientAddressResolver.Resolve(context.Connection.RemoteIpAddress,
                 request.Headers["X-Forwarded-For"].ToString(), policy.Gateway.Gateway.TrustedProxies),
-            Token = token.Status,
+            Token = continuous.Revoked ? TokenStatus.Revoked : token.Status,
             Principal = token.Principal,
             DeviceStatus = posture.Status,
             Device = posture.Device,
+            PrincipalQuarantined = continuous.PrincipalQuarantined,
+            DeviceQuarantined = continuous.DeviceQuarantined,
+            StepUpRequired = continuous.StepUpRequired,
         };
 
         var decision = state.Engine.Decide(requestContext);
         _telemetry.Decided(decisionSpan, decision, decisionId, _time.GetElapsedTime(started));
         decisionSpan?.Stop();
+        _continuous.Detector.Observe(decision, requestContext, decisionId, traceId);
         var audit = new PendingAudit(state.Audit, _time, decisionId, traceId, decision, requestContext, policy.Version);
         if (!decision.Allowed)
         {

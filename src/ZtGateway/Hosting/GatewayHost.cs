@@ -1,6 +1,7 @@
 using ZtGateway.Assertion;
 using ZtGateway.Audit;
 using ZtGateway.Caching;
+using ZtGateway.Continuous;
 using ZtGateway.Device;
 using ZtGateway.Management;
 using ZtGateway.Identity;
@@ -26,6 +27,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private Task _watcher = Task.CompletedTask;
     private ManagementListener? _management;
+    private ContinuousEvaluation? _continuous;
     private volatile string[] _openSegments = [];
 
     private GatewayHost(GatewayHostOptions options, ILoggerFactory loggerFactory, bool ownsLoggerFactory, GatewayStateHolder state,
@@ -127,10 +129,22 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         var host = new GatewayHost(options, loggerFactory, ownsLoggerFactory, state, telemetry);
         try
         {
+            // Revocations and quarantines outlive policy reloads; a gateway that cannot keep them does not start.
+            host._continuous = ContinuousEvaluation.Open(new LiveContinuousContext(state), options.TimeProvider, options.Backchannel, loggerFactory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await host.DisposeAsync();
+            var location = new SourceLocation(configPath, 1, 1);
+            return (null, [new Diagnostic(DiagnosticSeverity.Error, location, $"gateway.stateDir {policy.Gateway.Gateway.StateDir}: {ex.Message}")]);
+        }
+
+        try
+        {
             foreach (var segment in segments)
             {
                 var listener = SegmentListener.Create(segment, state, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!,
-                    telemetry, options.Resilience);
+                    telemetry, options.Resilience, host._continuous);
                 host._listeners.Add(listener);
                 await listener.StartAsync(cancellationToken);
                 var addresses = string.Join(", ", listener.Addresses);
@@ -142,7 +156,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             if (!string.IsNullOrEmpty(management))
             {
                 host._management = ManagementListener.Create(management, state, host, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!,
-                    telemetry);
+                    telemetry, host._continuous);
                 await host._management.StartAsync(cancellationToken);
                 Log.ManagementStarted(logger, host._management.Address?.ToString() ?? management);
             }
@@ -251,6 +265,11 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
 
         // After the listeners, so that the spans of their last requests are flushed.
         Telemetry.Dispose();
+        if (_continuous is not null)
+        {
+            await _continuous.DisposeAsync();
+        }
+
         State.Current.Dispose();
         State.Current.Assertions.Dispose();
         _stopping.Dispose();

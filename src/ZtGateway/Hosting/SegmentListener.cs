@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Yarp.ReverseProxy.Configuration;
+using ZtGateway.Continuous;
 using ZtGateway.Enforcement;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Resilience;
@@ -37,7 +38,7 @@ internal sealed class SegmentListener : IAsyncDisposable
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
 
     public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, TimeProvider timeProvider, ILoggerFactory loggerFactory, string contentRoot,
-        GatewayTelemetry telemetry, UpstreamResilienceOptions resilience)
+        GatewayTelemetry telemetry, UpstreamResilienceOptions resilience, ContinuousEvaluation continuous)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -56,6 +57,7 @@ internal sealed class SegmentListener : IAsyncDisposable
         builder.Services.AddSingleton(new SegmentIdentity(segment.Name));
         builder.Services.AddSingleton(telemetry);
         builder.Services.AddSingleton(new UpstreamResilience(resilience, timeProvider));
+        builder.Services.AddSingleton(continuous);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -1,3 +1,4 @@
+using ZtGateway.Continuous;
 using ZtGateway.Enforcement;
 using ZtGateway.Hosting;
 using ZtGateway.Policy.Engine;
@@ -33,8 +34,24 @@ internal static class AdminGuard
             return new DenialResult(ReasonCode.NoMatchingRule);
         }
 
+        // A revoked or quarantined admin is no admin: signals and quarantines bind the admin API too.
+        if (context.RequestServices.GetService<ContinuousEvaluation>() is { } continuous)
+        {
+            var verdict = continuous.Check(token.Principal, device: null);
+            if (verdict.Revoked || verdict.PrincipalQuarantined)
+            {
+                return new DenialResult(verdict.Revoked ? ReasonCode.TokenRevoked : ReasonCode.PrincipalQuarantined);
+            }
+        }
+
+        context.Items[AdminKey] = token.Principal.Subject;
         return null;
     }
+
+    /// <summary>The subject of the admin that <see cref="CheckAsync"/> let through, for audit lines.</summary>
+    public static string Admin(HttpContext context) => context.Items[AdminKey] as string ?? "unknown";
+
+    private static readonly object AdminKey = new();
 
     private sealed class DenialResult(ReasonCode reason) : IResult
     {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using ZtGateway.Continuous;
 using ZtGateway.Hosting;
 using ZtGateway.Telemetry;
 
@@ -20,7 +21,7 @@ internal sealed class ManagementListener : IAsyncDisposable
     public Uri? Address { get; private set; }
 
     public static ManagementListener Create(string listen, GatewayStateHolder state, IGatewayStatus status, TimeProvider timeProvider,
-        ILoggerFactory loggerFactory, string contentRoot, GatewayTelemetry telemetry)
+        ILoggerFactory loggerFactory, string contentRoot, GatewayTelemetry telemetry, ContinuousEvaluation continuous)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -37,6 +38,7 @@ internal sealed class ManagementListener : IAsyncDisposable
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddSingleton(telemetry);
         builder.Services.AddSingleton(UntracedListener.Instance);
+        builder.Services.AddSingleton(continuous);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -47,6 +49,8 @@ internal sealed class ManagementListener : IAsyncDisposable
         HealthEndpoints.Map(app);
         PolicyEndpoints.Map(app);
         MetricsEndpoints.Map(app);
+        SignalEndpoints.Map(app);
+        QuarantineEndpoints.Map(app);
         return new ManagementListener(app);
     }
 

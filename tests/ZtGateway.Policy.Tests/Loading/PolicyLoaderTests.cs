@@ -65,6 +65,7 @@ public sealed class PolicyLoaderTests
                 Window = TimeSpan.FromMinutes(10),
                 MaxDenials = 20,
                 MaxSegments = 3,
+                MaxRoutes = 12,
                 LearningPeriod = TimeSpan.FromMinutes(90),
                 Response = DetectionResponse.Contain,
                 ContainFor = TimeSpan.FromMinutes(30),

@@ -171,6 +171,7 @@ internal static class PolicySamples
           window: 10m
           maxDenials: 20
           maxSegments: 3
+          maxRoutes: 12
           learningPeriod: 1h30m
           response: contain
           containFor: 30m

@@ -1,0 +1,221 @@
+using System.Buffers;
+using System.Text.Json;
+using ZtGateway.Continuous;
+using ZtGateway.Detection;
+using ZtGateway.Policy.Configuration;
+using ZtGateway.Policy.Engine;
+
+namespace ZtGateway.Audit;
+
+/// <summary>
+/// OCSF lines for continuous evaluation: lateral-movement findings as Detection Finding (class 2004), and
+/// changes to revocations and quarantines (by a signal, an operator or the detector) as Entity Management
+/// (class 3004). Gateway specifics sit under <c>unmapped.ztgw</c>, as in decision lines.
+/// </summary>
+internal static partial class OcsfWriter
+{
+    public const int DetectionFindingClass = 2004;
+    public const int EntityManagementClass = 3004;
+
+    public static byte[] DetectionFinding(DetectionFinding f, string policyVersion)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        var contained = f.Response == DetectionResponse.Contain;
+        return Line(json =>
+        {
+            json.WriteNumber("time", f.Time.ToUnixTimeMilliseconds());
+            json.WriteNumber("class_uid", DetectionFindingClass);
+            json.WriteString("class_name", "Detection Finding");
+            json.WriteNumber("category_uid", 2);
+            json.WriteNumber("activity_id", 1);
+            json.WriteString("activity_name", "Create");
+            json.WriteNumber("type_uid", DetectionFindingClass * 100 + 1);
+            json.WriteNumber("severity_id", f.Kind.SeverityId());
+            json.WriteNumber("status_id", 1);
+            json.WriteString("status", "New");
+
+            // Security Control profile: contain quarantines (denies from now on), alert only observes.
+            json.WriteNumber("action_id", contained ? 2 : 3);
+            json.WriteString("action", contained ? "Denied" : "Observed");
+            json.WriteNumber("disposition_id", contained ? 3 : 15);
+            json.WriteString("disposition", contained ? "Quarantined" : "Detected");
+            json.WriteString("message", f.Description);
+            Metadata(json, f.Id);
+
+            json.WriteStartObject("finding_info");
+            json.WriteString("uid", f.Id);
+            json.WriteString("title", f.Kind.Title());
+            json.WriteString("desc", f.Description);
+            json.WriteStartArray("types");
+            json.WriteStringValue("lateral-movement");
+            json.WriteStringValue(f.Kind.ToCode());
+            json.WriteEndArray();
+            json.WriteStartObject("analytic");
+            json.WriteString("uid", f.Kind.ToCode());
+            json.WriteString("name", f.Kind.Title());
+            json.WriteNumber("type_id", f.Kind is FindingKind.SourceMismatch ? 1 : 2);
+            json.WriteString("type", f.Kind is FindingKind.SourceMismatch ? "Rule" : "Behavioral");
+            json.WriteEndObject();
+            json.WriteNumber("last_seen_time", f.Time.ToUnixTimeMilliseconds());
+            json.WriteStartArray("related_events");
+            json.WriteStartObject();
+            json.WriteString("uid", f.DecisionId);
+            json.WriteString("type", "HTTP Activity");
+            json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteEndObject();
+
+            json.WriteStartObject("actor");
+            json.WriteStartObject("user");
+            json.WriteString("uid", f.PrincipalId);
+            json.WriteString("type", f.PrincipalKind == PrincipalKind.Workload ? "System" : "User");
+            json.WriteNumber("type_id", f.PrincipalKind == PrincipalKind.Workload ? 3 : 1);
+            json.WriteEndObject();
+            json.WriteEndObject();
+
+            if (f.DeviceId is not null)
+            {
+                json.WriteStartObject("device");
+                json.WriteString("uid", f.DeviceId);
+                json.WriteNumber("type_id", 0);
+                json.WriteEndObject();
+            }
+
+            json.WriteStartObject("src_endpoint");
+            if (f.ClientAddress is not null)
+            {
+                json.WriteString("ip", f.ClientAddress.ToString());
+            }
+
+            json.WriteEndObject();
+
+            json.WriteStartObject("trace");
+            json.WriteString("uid", f.TraceId);
+            json.WriteEndObject();
+
+            json.WriteStartObject("unmapped");
+            json.WriteStartObject("ztgw");
+            json.WriteString("detection", f.Kind.ToCode());
+            json.WriteString("scope", f.Scope);
+            json.WriteString("src_segment", f.SourceSegment);
+            json.WriteString("dst_segment", f.DestinationSegment);
+            json.WriteString("route", f.RouteId);
+            json.WriteNumber("count", f.Count);
+            json.WriteNumber("threshold", f.Threshold);
+            json.WriteNumber("window_seconds", (long)f.Window.TotalSeconds);
+            json.WriteString("response", contained ? "contain" : "alert");
+            if (f.ContainedUntil is { } until)
+            {
+                json.WriteNumber("contained_until", until.ToUnixTimeMilliseconds());
+            }
+
+            json.WriteString("decision_id", f.DecisionId);
+            json.WriteString("policy_version", policyVersion);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        });
+    }
+
+    public static byte[] StateChange(JournalRecord change, string changeId)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var (activity, activityName) = change.Type switch
+        {
+            JournalRecordTypes.Hold => (1, "Create"),
+            JournalRecordTypes.Release => (4, "Delete"),
+            _ => (3, "Update"),
+        };
+        var entityType = change.Type switch
+        {
+            JournalRecordTypes.Hold or JournalRecordTypes.Release => "quarantine:" + change.Target,
+            JournalRecordTypes.Revoke => "revocation",
+            JournalRecordTypes.StepUp => "step-up",
+            _ => change.Type,
+        };
+        var entityId = change.Id ?? change.Issuer + " " + change.Subject;
+        return Line(json =>
+        {
+            json.WriteNumber("time", change.Time.ToUnixTimeMilliseconds());
+            json.WriteNumber("class_uid", EntityManagementClass);
+            json.WriteString("class_name", "Entity Management");
+            json.WriteNumber("category_uid", 3);
+            json.WriteNumber("activity_id", activity);
+            json.WriteString("activity_name", activityName);
+            json.WriteNumber("type_uid", EntityManagementClass * 100 + activity);
+            json.WriteNumber("severity_id", change.Type == JournalRecordTypes.Release ? 1 : 3);
+            json.WriteNumber("status_id", 1);
+            json.WriteString("message", change.Type + " " + entityId + (change.Reason is null ? string.Empty : " (" + change.Reason + ")"));
+            Metadata(json, changeId);
+
+            json.WriteStartObject("entity");
+            json.WriteString("uid", entityId);
+            json.WriteString("type", entityType);
+            json.WriteEndObject();
+
+            json.WriteStartObject("actor");
+            json.WriteStartObject("user");
+            json.WriteString("uid", change.Actor);
+            json.WriteEndObject();
+            json.WriteEndObject();
+
+            json.WriteStartObject("unmapped");
+            json.WriteStartObject("ztgw");
+            json.WriteString("change", change.Type);
+            WriteIfSet(json, "target", change.Target);
+            WriteIfSet(json, "id", change.Id);
+            WriteIfSet(json, "origin", change.Origin);
+            WriteIfSet(json, "iss", change.Issuer);
+            WriteIfSet(json, "sub", change.Subject);
+            WriteIfSet(json, "reason", change.Reason);
+            WriteIfSet(json, "jti", change.TokenId);
+            if (change.At is { } at)
+            {
+                json.WriteNumber("at", at.ToUnixTimeMilliseconds());
+            }
+
+            if (change.Until is { } until)
+            {
+                json.WriteNumber("until", until.ToUnixTimeMilliseconds());
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        });
+    }
+
+    private static void Metadata(Utf8JsonWriter json, string uid)
+    {
+        json.WriteStartObject("metadata");
+        json.WriteString("uid", uid);
+        json.WriteString("version", SchemaVersion);
+        json.WriteStartObject("product");
+        json.WriteString("name", "ZtGateway");
+        json.WriteString("vendor_name", "ZtGateway");
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void WriteIfSet(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is not null)
+        {
+            json.WriteString(name, value);
+        }
+    }
+
+    private static byte[] Line(Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            body(json);
+            json.WriteEndObject();
+        }
+
+        var bytes = new byte[buffer.WrittenCount + 1];
+        buffer.WrittenSpan.CopyTo(bytes);
+        bytes[^1] = (byte)'\n';
+        return bytes;
+    }
+}

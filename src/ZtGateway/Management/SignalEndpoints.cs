@@ -1,0 +1,12 @@
+using ZtGateway.Continuous;
+
+namespace ZtGateway.Management;
+
+/// <summary><c>POST /ssf/events</c>: push delivery of Security Event Tokens (RFC 8935) from configured transmitters.</summary>
+internal static class SignalEndpoints
+{
+    public const string Path = "/ssf/events";
+
+    public static void Map(WebApplication app) =>
+        app.MapPost(Path, (HttpContext context, ContinuousEvaluation continuous) => continuous.Signals.HandleAsync(context));
+}
