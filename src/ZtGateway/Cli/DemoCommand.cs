@@ -39,12 +39,12 @@ internal static class DemoCommand
                 await output.WriteLineAsync();
                 using var story = new AttackStory(network, TimeProvider.System);
                 var steps = new List<StoryStep>();
-                await output.WriteLineAsync($"{"#",-2} {"who",-40} {"does what",-40} {"expected",-26} {"got",-26}");
+                await output.WriteLineAsync($"{"#",-2} {"who",-40} {"does what",-44} {"expected",-26} {"got",-26}");
                 await foreach (var step in story.PlayAsync(cancellationToken))
                 {
                     steps.Add(step);
                     await output.WriteLineAsync(
-                        $"{steps.Count,-2} {step.Actor,-40} {step.Action,-40} {step.Expected,-26} {step.Got,-26} {(step.Passed ? "ok" : "UNEXPECTED")}");
+                        $"{steps.Count,-2} {step.Actor,-40} {step.Action,-44} {step.Expected,-26} {step.Got,-26} {(step.Passed ? "ok" : "UNEXPECTED")}");
                 }
 
                 var failed = steps.Count(s => !s.Passed);

@@ -55,6 +55,50 @@ internal sealed class AttackStory(DemoNetwork network, TimeProvider time) : IDis
 
         yield return await StepAsync("ledger-sync's token, stolen", "replayed from the engineering network", "403 source-mismatch",
             "hr", "/payroll/export", LedgerSyncToken, null, "10.30.0.9", cancellationToken);
+
+        // The EDR pushes a CAEP device-compliance-change for alice's laptop to the management listener.
+        var signal = DevSignals.Mint(new DevSignalRequest
+        {
+            Event = "device-compliance-change",
+            Device = "fin-laptop-7",
+            Status = "not-compliant",
+            Issuer = DemoConfig.EdrIssuer,
+            Audience = "ztgw",
+        }, network.SignalKey, time);
+        using (var push = new HttpRequestMessage(HttpMethod.Post, new Uri(network.Gateway.ManagementAddress!, "/ssf/events")))
+        {
+            push.Content = new StringContent(signal, System.Text.Encoding.ASCII, "application/secevent+jwt");
+            yield return new StoryStep("the EDR", "reports alice's laptop not compliant (CAEP)", "202 accepted",
+                await OutcomeAsync(push, cancellationToken) == "202 allowed" ? "202 accepted" : "refused");
+        }
+
+        yield return await StepAsync("alice (finance, MFA, quarantined laptop)", "reads the finance ledger again", "403 device-quarantined",
+            "finance", "/ledger/2026", AliceToken, AliceLaptop, null, cancellationToken);
+
+        yield return new StoryStep("the detector", "reports the stolen workload token", "finding source-mismatch",
+            await FindingAsync("source-mismatch", cancellationToken));
+    }
+
+    /// <summary>Waits briefly for a Detection Finding (OCSF 2004) of the given kind in the audit file.</summary>
+    private async Task<string> FindingAsync(string kind, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            if (File.Exists(network.AuditPath))
+            {
+                foreach (var line in await File.ReadAllLinesAsync(network.AuditPath, cancellationToken))
+                {
+                    if (line.Contains("\"class_uid\":2004", StringComparison.Ordinal) && line.Contains("\"" + kind + "\"", StringComparison.Ordinal))
+                    {
+                        return "finding " + kind;
+                    }
+                }
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        return "no finding";
     }
 
     private async Task<StoryStep> StepAsync(string actor, string action, string expected, string segment, string path,
