@@ -244,7 +244,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         var gateway = policy.Gateway;
         return new GatewayState(
             new PolicyEngine(policy, options.TimeProvider),
-            new TokenValidator(gateway.Identity, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Identity")),
+            TokenValidator.Start(gateway.Identity, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Identity")),
             new DevicePostureVerifier(gateway.Device, gateway.Identity.ClockSkew, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Device")),
             assertions,
             new AuditTrail(gateway.Audit, loggerFactory.CreateLogger("ZtGateway.Audit")));
