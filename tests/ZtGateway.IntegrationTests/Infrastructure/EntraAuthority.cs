@@ -13,7 +13,8 @@ namespace ZtGateway.IntegrationTests.Infrastructure;
 /// An authority shaped like Microsoft Entra ID on 127.0.0.1: tenant-specific discovery at
 /// <c>/{tenantId}/v2.0/.well-known/openid-configuration</c>, issuer <c>{instance}{tenantId}/v2.0</c>, a key
 /// set whose keys announce their issuer (with the <c>{tenantid}</c> placeholder, as Entra does) and cloud
-/// instance, and v2.0 access tokens for apps (<c>idtyp: app</c>, <c>roles</c>) and users.
+/// instance, and access tokens for apps (<c>idtyp: app</c>, <c>roles</c>) and users, shaped as a tenant
+/// configured for the gateway issues them (see the README's Entra section).
 /// </summary>
 public sealed class EntraAuthority : IAsyncDisposable
 {
@@ -38,12 +39,13 @@ public sealed class EntraAuthority : IAsyncDisposable
 
     public string V1Issuer => $"https://sts.windows.net/{TenantId}/";
 
-    /// <summary>The tenant the signing key is announced for; <c>{tenantid}</c> (any) unless a test pins it elsewhere.</summary>
-    public string KeyIssuerTenant { get; set; } = "{tenantid}";
+    /// <summary>The tenant the signing key is announced for: <c>{tenantid}</c> (whichever tenant the token names), as Entra does.</summary>
+    public string KeyIssuerTenant { get; private init; } = "{tenantid}";
 
-    public static async Task<EntraAuthority> StartAsync()
+    /// <param name="keyIssuerTenant">Announce the signing key for this tenant instead of the <c>{tenantid}</c> placeholder.</param>
+    public static async Task<EntraAuthority> StartAsync(string? keyIssuerTenant = null)
     {
-        var authority = new EntraAuthority();
+        var authority = new EntraAuthority { KeyIssuerTenant = keyIssuerTenant ?? "{tenantid}" };
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -68,10 +70,10 @@ public sealed class EntraAuthority : IAsyncDisposable
     }
 
     /// <summary>An app-only token (client credentials) of the app <paramref name="appId"/>.</summary>
-    public string AppToken(DateTimeOffset now, string appId, string[] roles, string? issuer = null, string? tenantId = null)
+    public string AppToken(DateTimeOffset now, string appId, string[] roles, string? issuer = null, string? tenantId = null, string? audience = null)
     {
         var objectId = Guid.NewGuid().ToString();
-        return Sign(now, issuer ?? Issuer, new Dictionary<string, object>
+        return Sign(now, issuer ?? Issuer, audience ?? Audience, new Dictionary<string, object>
         {
             ["sub"] = objectId,
             ["oid"] = objectId,
@@ -84,21 +86,38 @@ public sealed class EntraAuthority : IAsyncDisposable
         });
     }
 
-    /// <summary>A delegated token of a user signed in to the client <paramref name="clientId"/>.</summary>
-    public string UserToken(DateTimeOffset now, string name, string clientId, string[] groups, string[] amr, string? issuer = null)
-        => Sign(now, issuer ?? Issuer, new Dictionary<string, object>
+    /// <summary>
+    /// A delegated token of a user signed in to the client <paramref name="clientId"/>. Version 1.0 (the
+    /// API's <c>accessTokenAcceptedVersion</c> left at 1) carries <c>amr</c>; 2.0 tokens do not. Both carry
+    /// <c>auth_time</c> and <c>groups</c> only as configured optional claims, which this tenant has.
+    /// </summary>
+    public string UserToken(DateTimeOffset now, string name, string clientId, string[] groups, string[] amr, string version = "1.0", TimeSpan? authAge = null)
+    {
+        var claims = new Dictionary<string, object>
         {
             ["sub"] = "pairwise-" + name,
             ["oid"] = Guid.NewGuid().ToString(),
-            ["preferred_username"] = name + "@corp.example",
-            ["azp"] = clientId,
-            ["scp"] = "Ledger.Read",
             ["groups"] = groups,
-            ["amr"] = amr,
-            ["sid"] = Guid.NewGuid().ToString(),
+            ["auth_time"] = (now - (authAge ?? TimeSpan.FromMinutes(10))).ToUnixTimeSeconds(),
+            ["scp"] = "Ledger.Read",
             ["tid"] = TenantId,
-            ["ver"] = "2.0",
-        });
+            ["ver"] = version,
+        };
+        if (version == "1.0")
+        {
+            claims["appid"] = clientId;
+            claims["amr"] = amr;
+            claims["upn"] = name + "@corp.example";
+        }
+        else
+        {
+            claims["azp"] = clientId;
+            claims["preferred_username"] = name + "@corp.example";
+            claims["sid"] = Guid.NewGuid().ToString();
+        }
+
+        return Sign(now, version == "1.0" ? V1Issuer : Issuer, Audience, claims);
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -111,12 +130,12 @@ public sealed class EntraAuthority : IAsyncDisposable
         _rsa.Dispose();
     }
 
-    private string Sign(DateTimeOffset now, string issuer, Dictionary<string, object> claims)
+    private string Sign(DateTimeOffset now, string issuer, string audience, Dictionary<string, object> claims)
     {
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = issuer,
-            Audience = Audience,
+            Audience = audience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = now.AddHours(1).UtcDateTime,
