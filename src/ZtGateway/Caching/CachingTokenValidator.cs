@@ -45,6 +45,8 @@ internal sealed class CachingTokenValidator : ITokenValidator, IDisposable
         return outcome;
     }
 
+    public IReadOnlyList<IssuerReadiness> GetReadiness() => _inner.GetReadiness();
+
     /// <summary>Forgets every cached token of a subject (a revocation signal).</summary>
     public void Forget(string subject) => _cache.RemoveSubject(subject);
 

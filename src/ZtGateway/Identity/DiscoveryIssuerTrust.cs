@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Protocols;
-using Microsoft.IdentityModel.Protocols.Configuration;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
@@ -9,9 +8,14 @@ namespace ZtGateway.Identity;
 /// <summary>
 /// An issuer whose keys come from OpenID Connect discovery at <c>{authority}/.well-known/openid-configuration</c>:
 /// both <c>type: oidc</c> and <c>type: entra</c> (which only differ in how the authority and accepted
-/// issuers are derived). Metadata failures and timeouts refuse the token; they never escape as exceptions,
-/// and the issuer recovers by itself once the provider answers again.
+/// issuers are derived). Metadata failures and timeouts refuse the token; they never escape as exceptions.
+/// Once keys are loaded they stay in use while the provider is unreachable, and the issuer recovers by
+/// itself once the provider answers again.
 /// </summary>
+/// <remarks>
+/// Refresh pacing runs on the injected <see cref="TimeProvider"/> (IdentityModel's ConfigurationManager
+/// keeps its own clock), and every request goes through <see cref="MetadataResilience"/>.
+/// </remarks>
 internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
 {
     /// <summary>How long a request may wait for metadata.</summary>
@@ -26,30 +30,49 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     /// </summary>
     public static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(2);
 
-    private readonly ConfigurationManager<OpenIdConnectConfiguration> _manager;
-    private readonly UpdateSignal _updates = new();
-    private readonly SemaphoreSlim _bootstrapGate = new(1, 1);
+    /// <summary>
+    /// Keys are read again in the background this long after the last successful fetch, so a key the
+    /// provider withdrew stops verifying even if no unknown <c>kid</c> ever arrives. Shorter than
+    /// IdentityModel's 12 hours: a withdrawn key is often a compromised one.
+    /// </summary>
+    public static readonly TimeSpan AutomaticRefreshInterval = TimeSpan.FromHours(1);
+
+    /// <summary>Longest pause between two background attempts while no keys were ever loaded.</summary>
+    public static readonly TimeSpan MaxWarmUpPause = TimeSpan.FromSeconds(30);
+
+    private readonly IDocumentRetriever _retriever;
+    private readonly IssuerSigningKeyValidatorUsingConfiguration? _signingKeyCheck;
+    private readonly Lock _fetchLock = new();
+    private readonly CancellationTokenSource _disposing = new();
     private readonly string _authority;
     private readonly IReadOnlyList<string> _validIssuers;
     private readonly IReadOnlyList<string> _audiences;
     private readonly TimeSpan _clockSkew;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private Task<bool>? _fetch;
+    private bool _warmUpStarted;
     private CachedSnapshot? _current;
+    private string? _lastFailure;
     private long _retryAfterTicks;
     private long _lastKeyRefreshTicks = long.MinValue;
+    private long _nextAutomaticRefreshTicks = long.MaxValue;
 
-    /// <summary>Creates the trust; nothing is fetched until the first token arrives.</summary>
+    /// <summary>Creates the trust; nothing is fetched until <see cref="StartWarmUp"/> or the first token.</summary>
     /// <param name="name">The configured issuer name.</param>
     /// <param name="authority">The authority; the expected <c>iss</c>.</param>
     /// <param name="selectingIssuers"><c>iss</c> values that route a token here.</param>
     /// <param name="validIssuers"><c>iss</c> values accepted besides a discovery <c>issuer</c> equal to the authority.</param>
     /// <param name="audiences">Accepted <c>aud</c> values.</param>
     /// <param name="requireHttpsMetadata">Refuse metadata over plain HTTP.</param>
-    /// <param name="httpClient">Backchannel client; its timeout bounds each fetch.</param>
+    /// <param name="httpClient">Backchannel client; its timeout bounds each attempt.</param>
     /// <param name="clockSkew">Lifetime tolerance.</param>
-    /// <param name="timeProvider">Clock for lifetimes and retry pacing.</param>
+    /// <param name="timeProvider">Clock for lifetimes, refresh pacing and the circuit breaker.</param>
     /// <param name="logger">Where metadata problems are reported.</param>
+    /// <param name="signingKeyCheck">
+    /// Extra check of the key that verified a token, called with the metadata the key came from; throws or
+    /// returns false to refuse the token. Null for none.
+    /// </param>
     public DiscoveryIssuerTrust(
         string name,
         string authority,
@@ -60,7 +83,8 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
         HttpClient httpClient,
         TimeSpan clockSkew,
         TimeProvider timeProvider,
-        ILogger logger)
+        ILogger logger,
+        IssuerSigningKeyValidatorUsingConfiguration? signingKeyCheck = null)
         : base(name)
     {
         _authority = authority;
@@ -70,13 +94,9 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
         _clockSkew = clockSkew;
         _timeProvider = timeProvider;
         _logger = logger;
+        _signingKeyCheck = signingKeyCheck;
         MetadataAddress = authority.TrimEnd('/') + "/.well-known/openid-configuration";
-        var retriever = new HttpDocumentRetriever(httpClient) { RequireHttps = requireHttpsMetadata };
-        _manager = new ConfigurationManager<OpenIdConnectConfiguration>(MetadataAddress, new OpenIdConnectConfigurationRetriever(), retriever)
-        {
-            RefreshInterval = KeyRefreshInterval,
-            ConfigurationEventHandler = _updates,
-        };
+        _retriever = new MetadataDocumentRetriever(httpClient, MetadataResilience.Create(timeProvider), requireHttpsMetadata);
     }
 
     /// <summary>Where discovery is read from.</summary>
@@ -86,14 +106,28 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     public override IReadOnlyList<string> SelectingIssuers { get; }
 
     /// <inheritdoc />
+    public override IssuerReadiness Readiness
+    {
+        get
+        {
+            if (Volatile.Read(ref _current) is { } current)
+            {
+                return new IssuerReadiness(Name, true, $"{current.KeyCount} signing key(s) from {MetadataAddress}");
+            }
+
+            return Volatile.Read(ref _lastFailure) is { } failure
+                ? new IssuerReadiness(Name, false, "metadata unavailable: " + failure)
+                : new IssuerReadiness(Name, false, "metadata not fetched yet from " + MetadataAddress);
+        }
+    }
+
+    /// <inheritdoc />
     public override async ValueTask<TrustSnapshot> GetSnapshotAsync(CancellationToken cancellationToken)
     {
-        var current = Volatile.Read(ref _current);
-        if (current is not null)
+        if (Volatile.Read(ref _current) is { } current)
         {
-            // With a configuration in hand the manager answers at once and refreshes in the background.
-            var configuration = await _manager.GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
-            return SnapshotFor(configuration).Snapshot;
+            RefreshInBackgroundWhenDue();
+            return current.Snapshot;
         }
 
         return await BootstrapAsync(cancellationToken).ConfigureAwait(false);
@@ -119,13 +153,15 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
             return false; // another request is already refreshing
         }
 
-        var updated = _updates.Next;
-        _manager.RequestRefresh();
         try
         {
-            await updated.WaitAsync(FetchTimeout, cancellationToken).ConfigureAwait(false);
-            Log.SigningKeysRefreshed(_logger, Name);
-            return true;
+            var refreshed = await FetchAsync().WaitAsync(FetchTimeout, cancellationToken).ConfigureAwait(false);
+            if (refreshed)
+            {
+                Log.SigningKeysRefreshed(_logger, Name);
+            }
+
+            return refreshed;
         }
         catch (TimeoutException)
         {
@@ -135,11 +171,29 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     }
 
     /// <inheritdoc />
+    public override void StartWarmUp()
+    {
+        lock (_fetchLock)
+        {
+            if (_warmUpStarted)
+            {
+                return;
+            }
+
+            _warmUpStarted = true;
+        }
+
+        var stopping = _disposing.Token;
+        _ = Task.Run(() => WarmUpAsync(stopping), CancellationToken.None);
+    }
+
+    /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _bootstrapGate.Dispose();
+            _disposing.Cancel();
+            _disposing.Dispose();
         }
 
         base.Dispose(disposing);
@@ -152,54 +206,129 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
             return TrustSnapshot.Refuse("issuer metadata unavailable");
         }
 
-        if (!await _bootstrapGate.WaitAsync(FetchTimeout, cancellationToken).ConfigureAwait(false))
+        try
         {
+            await FetchAsync().WaitAsync(FetchTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            PauseRetries();
+            Log.MetadataUnavailable(_logger, Name, MetadataAddress, "timed out");
             return TrustSnapshot.Refuse("issuer metadata fetch timed out");
+        }
+
+        return Volatile.Read(ref _current) is { } fetched
+            ? fetched.Snapshot
+            : TrustSnapshot.Refuse("issuer metadata unavailable: " + (Volatile.Read(ref _lastFailure) ?? "unknown error"));
+    }
+
+    // Keeps trying in the background until keys are loaded, so a gateway started while its provider is
+    // down becomes ready on its own once the provider answers.
+    private async Task WarmUpAsync(CancellationToken stopping)
+    {
+        var pause = RetryAfterFailure;
+        try
+        {
+            while (Volatile.Read(ref _current) is null && !stopping.IsCancellationRequested)
+            {
+                if (await FetchAsync().ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                await Task.Delay(pause, _timeProvider, stopping).ConfigureAwait(false);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxWarmUpPause.Ticks));
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void RefreshInBackgroundWhenDue()
+    {
+        var now = _timeProvider.GetUtcNow().UtcTicks;
+        var due = Interlocked.Read(ref _nextAutomaticRefreshTicks);
+        if (now < due)
+        {
+            return;
+        }
+
+        // Claiming the next slot first paces retries while the provider is down.
+        if (Interlocked.CompareExchange(ref _nextAutomaticRefreshTicks, now + KeyRefreshInterval.Ticks, due) == due)
+        {
+            _ = FetchAsync();
+        }
+    }
+
+    // One fetch at a time: concurrent callers share the one in flight.
+    private Task<bool> FetchAsync()
+    {
+        lock (_fetchLock)
+        {
+            if (_fetch is { IsCompleted: false } running)
+            {
+                return running;
+            }
+
+            var fetch = Task.Run(FetchOnceAsync, CancellationToken.None);
+            _fetch = fetch;
+            return fetch;
+        }
+    }
+
+    private async Task<bool> FetchOnceAsync()
+    {
+        CancellationToken stopping;
+        try
+        {
+            stopping = _disposing.Token;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
         }
 
         try
         {
-            if (Volatile.Read(ref _current) is { } fetched)
+            var configuration = await OpenIdConnectConfigurationRetriever.GetAsync(MetadataAddress, _retriever, stopping).ConfigureAwait(false);
+            if (configuration.SigningKeys.Count == 0)
             {
-                return fetched.Snapshot;
+                // Installing an empty set would drop keys that still work; keep the last good ones.
+                return Fail("the key set has no usable signing keys");
             }
 
-            if (InRetryPause())
-            {
-                return TrustSnapshot.Refuse("issuer metadata unavailable");
-            }
-
-            try
-            {
-                var configuration = await _manager.GetConfigurationAsync(CancellationToken.None)
-                    .WaitAsync(FetchTimeout, cancellationToken).ConfigureAwait(false);
-                return SnapshotFor(configuration).Snapshot;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                var reason = ex is TimeoutException ? "timed out" : Describe(ex);
-                Interlocked.Exchange(ref _retryAfterTicks, (_timeProvider.GetUtcNow() + RetryAfterFailure).UtcTicks);
-                Log.MetadataUnavailable(_logger, Name, MetadataAddress, reason);
-                return TrustSnapshot.Refuse("issuer metadata unavailable: " + reason);
-            }
+            Install(configuration);
+            return true;
         }
-        finally
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
-            _bootstrapGate.Release();
+            return Fail(Describe(ex));
+        }
+        catch (Exception)
+        {
+            return false; // disposed while fetching
         }
     }
 
-    private bool InRetryPause() => _timeProvider.GetUtcNow().UtcTicks < Interlocked.Read(ref _retryAfterTicks);
-
-    // Parameters are rebuilt only when the manager hands out a new configuration object.
-    private CachedSnapshot SnapshotFor(OpenIdConnectConfiguration configuration)
+    private bool Fail(string reason)
     {
-        var current = Volatile.Read(ref _current);
-        if (current is not null && ReferenceEquals(current.Configuration, configuration))
+        Volatile.Write(ref _lastFailure, reason);
+        if (Volatile.Read(ref _current) is null)
         {
-            return current;
+            PauseRetries();
         }
 
+        Log.MetadataUnavailable(_logger, Name, MetadataAddress, reason);
+        return false;
+    }
+
+    private void PauseRetries() => Interlocked.Exchange(ref _retryAfterTicks, (_timeProvider.GetUtcNow() + RetryAfterFailure).UtcTicks);
+
+    private bool InRetryPause() => _timeProvider.GetUtcNow().UtcTicks < Interlocked.Read(ref _retryAfterTicks);
+
+    private void Install(OpenIdConnectConfiguration configuration)
+    {
         var issuers = new List<string>(_validIssuers);
         var advertised = configuration.Issuer;
         if (!string.IsNullOrEmpty(advertised)
@@ -210,14 +339,20 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
         }
 
         var parameters = ValidationParametersFactory.Create(issuers, _audiences, configuration.SigningKeys, _clockSkew, _timeProvider);
-        var snapshot = new CachedSnapshot(configuration, new TrustSnapshot(parameters, null));
-        Volatile.Write(ref _current, snapshot);
-        return snapshot;
+        if (_signingKeyCheck is { } check)
+        {
+            // Keys come from explicit parameters, so IdentityModel passes no configuration: hand over this one.
+            parameters.IssuerSigningKeyValidatorUsingConfiguration = (key, token, tvp, _) => check(key, token, tvp, configuration);
+        }
+
+        Volatile.Write(ref _current, new CachedSnapshot(new TrustSnapshot(parameters, null), configuration.SigningKeys.Count));
+        Volatile.Write(ref _lastFailure, null);
+        Interlocked.Exchange(ref _nextAutomaticRefreshTicks, (_timeProvider.GetUtcNow() + AutomaticRefreshInterval).UtcTicks);
     }
 
     private static string Describe(Exception ex)
     {
-        // IdentityModel wraps the transport error; the innermost message says what actually happened.
+        // Wrapped transport errors say what actually happened in their innermost exception.
         var inner = ex;
         while (inner.InnerException is not null)
         {
@@ -227,29 +362,11 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
         return inner.GetType().Name + ": " + inner.Message;
     }
 
-    private sealed record CachedSnapshot(OpenIdConnectConfiguration Configuration, TrustSnapshot Snapshot);
-
-    /// <summary>Completes a task each time the manager installs a new configuration.</summary>
-    private sealed class UpdateSignal : IConfigurationEventHandler<OpenIdConnectConfiguration>
-    {
-        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Next => Volatile.Read(ref _next).Task;
-
-        public Task<ConfigurationEventHandlerResult<OpenIdConnectConfiguration>> BeforeRetrieveAsync(string metadataAddress, CancellationToken cancellationToken = default)
-            => Task.FromResult(ConfigurationEventHandlerResult<OpenIdConnectConfiguration>.NoResult);
-
-        public Task AfterUpdateAsync(string metadataAddress, OpenIdConnectConfiguration configuration, CancellationToken cancellationToken = default)
-        {
-            var done = Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-            done.TrySetResult();
-            return Task.CompletedTask;
-        }
-    }
+    private sealed record CachedSnapshot(TrustSnapshot Snapshot, int KeyCount);
 
     private static partial class Log
     {
-        [LoggerMessage(IdentityEventIds.MetadataUnavailable, LogLevel.Warning, "Issuer {Issuer}: metadata from {Address} unavailable ({Reason}); its tokens are refused until it answers.")]
+        [LoggerMessage(IdentityEventIds.MetadataUnavailable, LogLevel.Warning, "Issuer {Issuer}: metadata from {Address} unavailable ({Reason}); tokens are checked against the keys already loaded, if any.")]
         public static partial void MetadataUnavailable(ILogger logger, string issuer, string address, string reason);
 
         [LoggerMessage(IdentityEventIds.SigningKeysRefreshed, LogLevel.Information, "Issuer {Issuer}: signing keys refreshed after an unknown key id.")]

@@ -11,4 +11,10 @@ internal interface ITokenValidator
     /// <param name="cancellationToken">Cancels waiting for issuer metadata.</param>
     /// <returns>The verdict, with the verified principal when the token is valid.</returns>
     ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether each configured issuer holds signing keys: a <c>jwks</c> issuer once its file was read, an
+    /// <c>oidc</c> or <c>entra</c> issuer once its metadata and keys were fetched at least once.
+    /// </summary>
+    IReadOnlyList<IssuerReadiness> GetReadiness();
 }

@@ -29,6 +29,17 @@ internal abstract class IssuerTrust : IDisposable
     /// </summary>
     public virtual ValueTask<bool> RefreshSigningKeysAsync(CancellationToken cancellationToken) => ValueTask.FromResult(false);
 
+    /// <summary>Whether the trust holds signing keys now.</summary>
+    public abstract IssuerReadiness Readiness { get; }
+
+    /// <summary>
+    /// Starts loading keys in the background so the first request does not wait for them. Returns at once;
+    /// does nothing for trusts whose keys are already loaded.
+    /// </summary>
+    public virtual void StartWarmUp()
+    {
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -30,7 +30,13 @@ internal sealed partial class JwksFileIssuerTrust : IssuerTrust
         _snapshot = keys is null
             ? TrustSnapshot.Refuse(UnreadableDetail)
             : new TrustSnapshot(ValidationParametersFactory.Create([issuer], audiences, keys, clockSkew, timeProvider), null);
+        Readiness = keys is null
+            ? new IssuerReadiness(name, false, UnreadableDetail)
+            : new IssuerReadiness(name, true, $"{keys.Count} signing key(s) from {Path.GetFileName(jwksFile)}");
     }
+
+    /// <inheritdoc />
+    public override IssuerReadiness Readiness { get; }
 
     /// <inheritdoc />
     public override IReadOnlyList<string> SelectingIssuers { get; }

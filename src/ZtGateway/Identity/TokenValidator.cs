@@ -18,9 +18,13 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
     private const string BearerScheme = "Bearer";
     private const string EntraDefaultInstance = "https://login.microsoftonline.com/";
 
+    /// <summary>Largest discovery document or key set read from a provider.</summary>
+    private const int MaxMetadataBytes = 1024 * 1024;
+
     private readonly JsonWebTokenHandler _handler = new();
     private readonly Dictionary<string, IssuerTrust> _trustsByIssuer = new(StringComparer.Ordinal);
     private readonly List<IssuerTrust> _trusts = [];
+    private readonly List<IssuerReadiness> _unusable = [];
     private readonly HttpClient _backchannel;
     private readonly ILogger _logger;
 
@@ -38,12 +42,14 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
             ? new HttpClient(new SocketsHttpHandler { ConnectTimeout = DiscoveryIssuerTrust.FetchTimeout }, disposeHandler: true)
             : new HttpClient(backchannel, disposeHandler: false);
         _backchannel.Timeout = DiscoveryIssuerTrust.FetchTimeout;
+        _backchannel.MaxResponseContentBufferSize = MaxMetadataBytes;
 
         foreach (var issuer in settings.Issuers)
         {
             var trust = CreateTrust(issuer, settings.ClockSkew, timeProvider);
             if (trust is null)
             {
+                _unusable.Add(new IssuerReadiness(issuer.Name, false, "issuer cannot be used as configured"));
                 continue;
             }
 
@@ -57,6 +63,25 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Creates a validator and starts fetching the metadata of every <c>oidc</c> and <c>entra</c> issuer in
+    /// the background: the gateway starts (and refuses their tokens) even while a provider is down.
+    /// </summary>
+    /// <inheritdoc cref="TokenValidator(IdentitySettings, TimeProvider, HttpMessageHandler?, ILogger?)"/>
+    public static TokenValidator Start(IdentitySettings settings, TimeProvider timeProvider, HttpMessageHandler? backchannel = null, ILogger? logger = null)
+    {
+        var validator = new TokenValidator(settings, timeProvider, backchannel, logger);
+        foreach (var trust in validator._trusts)
+        {
+            trust.StartWarmUp();
+        }
+
+        return validator;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<IssuerReadiness> GetReadiness() => [.. _trusts.Select(t => t.Readiness), .. _unusable];
 
     /// <inheritdoc />
     public async ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, CancellationToken cancellationToken)
@@ -213,8 +238,10 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
     }
 
     // Microsoft.Identity.Web conventions: authority {instance}{tenant}/v2.0, and both the v2.0 and the v1
-    // (sts.windows.net) issuer of the tenant are accepted. The tenant is pinned by the exact issuer list
-    // (a multi-tenant issuer validator would accept any tenant's tokens).
+    // (sts.windows.net) issuer of the tenant are accepted. The tenant is pinned by the exact issuer list:
+    // AadIssuerValidator would derive the same two values from tenant-specific metadata, but through
+    // fetches of its own outside the gateway's key cache and resilience pipeline. The signing-key checks
+    // of Microsoft.IdentityModel.Validators run on top (EntraSigningKeyCheck).
     private DiscoveryIssuerTrust? CreateEntraTrust(IssuerConfig issuer, TimeSpan clockSkew, TimeProvider timeProvider)
     {
         var instance = string.IsNullOrWhiteSpace(issuer.Instance) ? EntraDefaultInstance : issuer.Instance.Trim();
@@ -242,7 +269,8 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
             _backchannel,
             clockSkew,
             timeProvider,
-            _logger);
+            _logger,
+            EntraSigningKeyCheck.For(tenantId));
     }
 
     private async ValueTask<TrustValidation> ValidateWithTrustAsync(string token, IssuerTrust trust, CancellationToken cancellationToken)

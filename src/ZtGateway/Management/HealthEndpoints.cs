@@ -40,6 +40,12 @@ internal static class Readiness
             checks.Add(new("listeners", false, "no segment listener is open yet"));
         }
 
+        // An issuer whose keys never loaded would refuse every token it issued.
+        foreach (var issuer in state.Tokens.GetReadiness())
+        {
+            checks.Add(new("keys:" + issuer.Issuer, issuer.Ready, issuer.Detail));
+        }
+
         return checks;
     }
 }

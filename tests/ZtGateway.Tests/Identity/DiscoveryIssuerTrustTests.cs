@@ -259,6 +259,159 @@ public sealed class DiscoveryIssuerTrustTests : IClassFixture<SharedKeys>
         Assert.Equal("audience not accepted", outcome.Detail);
     }
 
+    [Fact]
+    public async Task Readiness_IsNotReady_UntilKeysAreFetched()
+    {
+        await using var provider = await LocalIdentityProvider.StartNewAsync("", _key);
+        using var validator = CreateValidator(OidcIssuer(provider.Authority));
+
+        var before = Assert.Single(validator.GetReadiness());
+        await ValidateAsync(validator, Mint(provider.Authority, Audience, "alice", _key));
+        var after = Assert.Single(validator.GetReadiness());
+
+        Assert.Equal(("dev", false), (before.Issuer, before.Ready));
+        Assert.True(after.Ready);
+        Assert.Contains("1 signing key(s)", after.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Start_LoadsKeysInTheBackground_WithoutAnyToken()
+    {
+        await using var provider = await LocalIdentityProvider.StartNewAsync("", _key);
+        using var validator = TokenValidator.Start(new IdentitySettings { Issuers = [OidcIssuer(provider.Authority)] }, _time);
+
+        var ready = await EventuallyReadyAsync(validator, advance: TimeSpan.Zero);
+
+        Assert.True(ready.Ready, ready.Detail);
+        Assert.Equal(1, provider.DiscoveryRequests);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Start_WhileProviderIsDown_IsNotReady_ThenBecomesReadyOnItsOwn()
+    {
+        var provider = new LocalIdentityProvider(LocalIdentityProvider.ReservePort());
+        provider.ServeKeys(_key);
+        using var validator = TokenValidator.Start(new IdentitySettings { Issuers = [OidcIssuer(provider.Authority)] }, _time);
+        await using (provider)
+        {
+            var whileDown = await EventuallyAsync(() => validator.GetReadiness()[0], r => r.Detail.StartsWith("metadata unavailable", StringComparison.Ordinal), TimeSpan.Zero);
+            await provider.StartAsync();
+            var onceUp = await EventuallyReadyAsync(validator, DiscoveryIssuerTrust.RetryAfterFailure);
+
+            Assert.False(whileDown.Ready);
+            Assert.True(onceUp.Ready, onceUp.Detail);
+            Assert.Equal(TokenStatus.Valid, (await ValidateAsync(validator, Mint(provider.Authority, Audience, "alice", _key))).Status);
+        }
+    }
+
+    [Fact]
+    public async Task Oidc_KeepsUsingCachedKeys_WhileTheProviderIsDown()
+    {
+        await using var provider = await LocalIdentityProvider.StartNewAsync("", _key);
+        using var validator = CreateValidator(OidcIssuer(provider.Authority));
+        var token = Mint(provider.Authority, Audience, "alice", _key);
+        Assert.Equal(TokenStatus.Valid, (await ValidateAsync(validator, token)).Status);
+
+        await provider.StopAsync();
+        _time.Advance(DiscoveryIssuerTrust.AutomaticRefreshInterval);
+        var cached = await ValidateAsync(validator, token);
+        var unknownKid = await ValidateAsync(validator, Mint(provider.Authority, Audience, "alice", _otherKey));
+
+        Assert.Equal(TokenStatus.Valid, cached.Status);
+        Assert.Equal((TokenStatus.Invalid, "signing key not found"), (unknownKid.Status, unknownKid.Detail));
+        Assert.True(validator.GetReadiness()[0].Ready);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Oidc_DropsAWithdrawnKey_AfterTheAutomaticRefresh()
+    {
+        await using var provider = await LocalIdentityProvider.StartNewAsync("", _key, _otherKey);
+        using var validator = CreateValidator(OidcIssuer(provider.Authority));
+        var withdrawn = Mint(provider.Authority, Audience, "alice", _otherKey);
+        Assert.Equal(TokenStatus.Valid, (await ValidateAsync(validator, withdrawn)).Status);
+
+        provider.ServeKeys(_key);
+        _time.Advance(DiscoveryIssuerTrust.AutomaticRefreshInterval - TimeSpan.FromMinutes(1));
+        var beforeDue = await ValidateAsync(validator, withdrawn);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        var afterRefresh = await EventuallyAsync(
+            () => ValidateAsync(validator, Mint(provider.Authority, Audience, "alice", _otherKey)),
+            outcome => outcome.Status == TokenStatus.Invalid,
+            TimeSpan.Zero);
+
+        Assert.Equal(TokenStatus.Valid, beforeDue.Status);
+        Assert.Equal((TokenStatus.Invalid, "signing key not found"), (afterRefresh.Status, afterRefresh.Detail));
+        Assert.Equal(3, provider.DiscoveryRequests); // first fetch, automatic refresh, then the one the refused kid asks for
+        Assert.Equal(TokenStatus.Valid, (await ValidateAsync(validator, Mint(provider.Authority, Audience, "alice", _key))).Status);
+    }
+
+    [Fact]
+    public async Task Oidc_KeepsTheLastGoodKeys_WhenTheProviderServesAnEmptyKeySet()
+    {
+        await using var provider = await LocalIdentityProvider.StartNewAsync("", _key);
+        using var validator = CreateValidator(OidcIssuer(provider.Authority));
+        var token = Mint(provider.Authority, Audience, "alice", _key);
+        Assert.Equal(TokenStatus.Valid, (await ValidateAsync(validator, token)).Status);
+
+        provider.ServeKeys();
+        var refreshTrigger = await ValidateAsync(validator, Mint(provider.Authority, Audience, "alice", _otherKey));
+        var stillValid = await ValidateAsync(validator, token);
+
+        Assert.Equal(2, provider.DiscoveryRequests);
+        Assert.Equal(TokenStatus.Invalid, refreshTrigger.Status);
+        Assert.Equal(TokenStatus.Valid, stillValid.Status);
+    }
+
+    [Fact]
+    public async Task Oidc_Refuses_WhileProviderAnswersServerErrors_WithoutThrowing()
+    {
+        await using var provider = await LocalIdentityProvider.StartNewAsync("", _key);
+        provider.FailWith = 503;
+        using var validator = CreateValidator(OidcIssuer(provider.Authority));
+
+        var outcome = await ValidateAsync(validator, Mint(provider.Authority, Audience, "alice", _key));
+
+        Assert.Equal(TokenStatus.Invalid, outcome.Status);
+        Assert.Contains("503", outcome.Detail, StringComparison.Ordinal);
+        Assert.Equal(1 + MetadataResilience.MaxRetryAttempts, provider.DiscoveryRequests);
+    }
+
+    [Fact]
+    public async Task Entra_Refuses_TokenWhoseTidIsAnotherTenant()
+    {
+        await using var provider = await LocalIdentityProvider.StartNewAsync($"/{TenantId}/v2.0", _key);
+        using var validator = CreateValidator(EntraIssuer(provider));
+        var claims = TestTokens.Claims(provider.Authority, EntraAudience, _time.GetUtcNow(), subject: "5b0c7a1e-sp-object-id");
+        claims["idtyp"] = "app";
+        claims["azp"] = "0f8d3c2b-ledger-sync-client";
+        claims["tid"] = "99999999-2222-3333-4444-555555555555";
+
+        var outcome = await ValidateAsync(validator, TestTokens.Sign(claims, _key.Credentials));
+
+        Assert.Equal((TokenStatus.Invalid, "issuer not accepted"), (outcome.Status, outcome.Detail));
+    }
+
+    private Task<IssuerReadiness> EventuallyReadyAsync(TokenValidator validator, TimeSpan advance)
+        => EventuallyAsync(() => Task.FromResult(validator.GetReadiness()[0]), r => r.Ready, advance);
+
+    private Task<T> EventuallyAsync<T>(Func<T> read, Func<T, bool> done, TimeSpan advance)
+        => EventuallyAsync(() => Task.FromResult(read()), done, advance);
+
+    // Polls until the condition holds, moving the fake clock on between polls for work that waits on it.
+    private async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan advance)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var value = await read();
+        while (!done(value) && DateTime.UtcNow < deadline)
+        {
+            _time.Advance(advance);
+            await Task.Delay(50);
+            value = await read();
+        }
+
+        return value;
+    }
+
     private string Mint(string issuer, string audience, string subject, TestKey key)
         => TestTokens.Sign(TestTokens.Claims(issuer, audience, _time.GetUtcNow(), subject), key.Credentials);
 

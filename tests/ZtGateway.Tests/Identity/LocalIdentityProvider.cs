@@ -44,6 +44,9 @@ internal sealed class LocalIdentityProvider : IAsyncDisposable
     /// <summary>When true, discovery requests never answer.</summary>
     public bool Hang { get; set; }
 
+    /// <summary>When set, discovery requests answer with this status.</summary>
+    public int? FailWith { get; set; }
+
     public int DiscoveryRequests => Volatile.Read(ref _discoveryRequests);
 
     public void ServeKeys(params TestKey[] keys) => _jwks = TestKey.JwksJson(keys);
@@ -78,6 +81,11 @@ internal sealed class LocalIdentityProvider : IAsyncDisposable
             if (Hang)
             {
                 await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+
+            if (FailWith is { } status)
+            {
+                return Results.StatusCode(status);
             }
 
             return Results.Json(new Dictionary<string, object>

@@ -387,6 +387,23 @@ public sealed class TokenValidatorTests : IClassFixture<SharedKeys>, IDisposable
         Assert.Equal(TokenStatus.Invalid, (await validator.ValidateAsync(TestTokens.Bearer(token), CancellationToken.None)).Status);
     }
 
+    [Fact]
+    public void Readiness_ReportsEachIssuer_JwksReadyOnlyWhenItsFileLoaded()
+    {
+        using var validator = CreateValidator(
+            JwksIssuer("offline", Issuer, WriteJwks("ready.jwks.json", _key, _otherKey)),
+            JwksIssuer("broken", "https://broken.example", Path.Join(_directory, "absent.jwks.json")),
+            new IssuerConfig { Name = "half", Type = IssuerType.Oidc, Authority = "not a url", Audiences = [Audience] });
+
+        var readiness = validator.GetReadiness().ToDictionary(r => r.Issuer);
+
+        Assert.Equal(3, readiness.Count);
+        Assert.True(readiness["offline"].Ready);
+        Assert.Equal("2 signing key(s) from ready.jwks.json", readiness["offline"].Detail);
+        Assert.Equal((false, "jwks file unreadable"), (readiness["broken"].Ready, readiness["broken"].Detail));
+        Assert.False(readiness["half"].Ready);
+    }
+
     private static string ToBase64(string base64Url)
     {
         var s = base64Url.Replace('-', '+').Replace('_', '/');
