@@ -25,6 +25,13 @@ internal sealed class CachingTokenValidator : ITokenValidator, IDisposable
         _inner = inner;
         _time = timeProvider;
         _cache = new VerifiedCache<TokenValidationOutcome>(capacity, MaxEntryLifetime);
+        _inner.SigningKeysChanged += _cache.Clear;
+    }
+
+    public event Action? SigningKeysChanged
+    {
+        add => _inner.SigningKeysChanged += value;
+        remove => _inner.SigningKeysChanged -= value;
     }
 
     public async ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, CancellationToken cancellationToken)

@@ -53,6 +53,7 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     private Task<bool>? _fetch;
     private bool _warmUpStarted;
     private CachedSnapshot? _current;
+    private string? _keyIds;
     private string? _lastFailure;
     private long _retryAfterTicks;
     private long _lastKeyRefreshTicks = long.MinValue;
@@ -345,8 +346,14 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
             parameters.IssuerSigningKeyValidatorUsingConfiguration = (key, token, tvp, _) => check(key, token, tvp, configuration);
         }
 
+        var keyIds = string.Join('\n', configuration.SigningKeys.Select(k => k.KeyId ?? string.Empty).Order(StringComparer.Ordinal));
+        var previousKeyIds = Interlocked.Exchange(ref _keyIds, keyIds);
         Volatile.Write(ref _current, new CachedSnapshot(new TrustSnapshot(parameters, null), configuration.SigningKeys.Count));
         Volatile.Write(ref _lastFailure, null);
+        if (previousKeyIds is not null && !string.Equals(previousKeyIds, keyIds, StringComparison.Ordinal))
+        {
+            OnSigningKeysChanged();
+        }
         Interlocked.Exchange(ref _nextAutomaticRefreshTicks, (_timeProvider.GetUtcNow() + AutomaticRefreshInterval).UtcTicks);
     }
 

@@ -17,4 +17,7 @@ internal interface ITokenValidator
     /// <c>oidc</c> or <c>entra</c> issuer once its metadata and keys were fetched at least once.
     /// </summary>
     IReadOnlyList<IssuerReadiness> GetReadiness();
+
+    /// <summary>Raised when an issuer's signing keys changed, so anything remembering verified tokens must forget them.</summary>
+    event Action? SigningKeysChanged;
 }

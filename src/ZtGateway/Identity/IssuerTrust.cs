@@ -17,6 +17,12 @@ internal abstract class IssuerTrust : IDisposable
     /// <summary>The configured issuer name.</summary>
     public string Name { get; }
 
+    /// <summary>Raised when the signing keys were replaced by a different set (rotation, withdrawal).</summary>
+    public event Action? SigningKeysChanged;
+
+    /// <summary>Tells listeners (caches of verified tokens) that the key set changed.</summary>
+    protected void OnSigningKeysChanged() => SigningKeysChanged?.Invoke();
+
     /// <summary>Unverified <c>iss</c> values that route a token to this trust.</summary>
     public abstract IReadOnlyList<string> SelectingIssuers { get; }
 

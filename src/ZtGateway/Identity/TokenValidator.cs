@@ -53,6 +53,7 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
                 continue;
             }
 
+            trust.SigningKeysChanged += () => SigningKeysChanged?.Invoke();
             _trusts.Add(trust);
             foreach (var iss in trust.SelectingIssuers)
             {
@@ -81,6 +82,8 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
     }
 
     /// <inheritdoc />
+    public event Action? SigningKeysChanged;
+
     public IReadOnlyList<IssuerReadiness> GetReadiness() => [.. _trusts.Select(t => t.Readiness), .. _unusable];
 
     /// <inheritdoc />

@@ -70,4 +70,18 @@ public sealed class CachingTokenValidatorTests
 
         inner.Verify(v => v.ValidateAsync("Bearer abc", It.IsAny<CancellationToken>()), Times.Exactly(2));
     }
+
+    [Fact]
+    public async Task SigningKeyChange_ForgetsEveryCachedToken()
+    {
+        var inner = new Mock<ITokenValidator>();
+        inner.Setup(v => v.ValidateAsync("Bearer abc", It.IsAny<CancellationToken>())).ReturnsAsync(Valid("alice", TimeSpan.FromHours(1)));
+        using var cache = new CachingTokenValidator(inner.Object, _time);
+        await cache.ValidateAsync("Bearer abc", default);
+
+        inner.Raise(v => v.SigningKeysChanged += null);
+        await cache.ValidateAsync("Bearer abc", default);
+
+        inner.Verify(v => v.ValidateAsync("Bearer abc", It.IsAny<CancellationToken>()), Times.Exactly(2));
+    }
 }
