@@ -95,7 +95,7 @@ internal sealed partial class GatewayFileMapper
         }
 
         var policyDirNode = map.Get("policyDir");
-        var policyDir = reader.Path(policyDirNode, "gateway.policyDir", baseDirectory);
+        var policyDir = reader.ResolvedPath(policyDirNode, "gateway.policyDir", baseDirectory);
         var policyDirUsable = policyDir is not null || policyDirNode is null or ScalarNode { IsNull: true };
         var policyDirLocation = policyDir is null ? map.Location : policyDirNode!.Location;
 
@@ -122,7 +122,7 @@ internal sealed partial class GatewayFileMapper
         {
             PolicyDir = policyDir ?? settings.PolicyDir,
             TrustedProxies = reader.CidrList(map.Get("trustedProxies"), "gateway.trustedProxies") ?? settings.TrustedProxies,
-            StateDir = reader.Path(map.Get("stateDir"), "gateway.stateDir", baseDirectory) ?? settings.StateDir,
+            StateDir = reader.ResolvedPath(map.Get("stateDir"), "gateway.stateDir", baseDirectory) ?? settings.StateDir,
             Management = management,
         };
         map.Complete("'gateway'");
@@ -143,7 +143,7 @@ internal sealed partial class GatewayFileMapper
         {
             Header = reader.HeaderName(map.Get("header"), "assertion.header") ?? settings.Header,
             Issuer = reader.NonEmptyString(map.Get("issuer"), "assertion.issuer") ?? settings.Issuer,
-            SigningKeyFile = reader.Path(map.Get("signingKeyFile"), "assertion.signingKeyFile", baseDirectory) ?? settings.SigningKeyFile,
+            SigningKeyFile = reader.ResolvedPath(map.Get("signingKeyFile"), "assertion.signingKeyFile", baseDirectory) ?? settings.SigningKeyFile,
             Lifetime = reader.Duration(map.Get("lifetime"), "assertion.lifetime", positive: true) ?? settings.Lifetime,
         };
         map.Complete("'assertion'");

@@ -264,7 +264,7 @@ internal sealed class NodeReader
     }
 
     /// <summary>A file or folder path, resolved against <paramref name="baseDirectory"/>.</summary>
-    public string? Path(Node? node, string name, string baseDirectory)
+    public string? ResolvedPath(Node? node, string name, string baseDirectory)
     {
         var text = NonEmptyString(node, name);
         if (text is null)
