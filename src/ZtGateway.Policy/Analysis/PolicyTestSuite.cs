@@ -106,7 +106,7 @@ internal sealed partial class PolicyTestFileReader(string filePath, NodeReader r
             return null;
         }
 
-        var config = reader.Path(map.Get("config"), "config", baseDirectory);
+        var config = reader.ResolvedPath(map.Get("config"), "config", baseDirectory);
         var at = Instant(reader, map.Get("at"), "at");
         var cases = new List<PolicyTestCase>();
         var names = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
