@@ -96,16 +96,7 @@ internal sealed class DevIdentityProvider : IAsyncDisposable
         var credentials = DevKeys.LoadSigningCredentials(options.KeyFile);
         var jwks = JwksOf(credentials);
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "ztgw-dev-idp", EnvironmentName = Environments.Production });
-        builder.Configuration.Sources.Clear();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            ListenerEndpoint.Configure(kestrel, options.Listen);
-        });
+        var builder = EmbeddedWebApp.CreateBuilder("ztgw-dev-idp", options.Listen, loggerFactory);
         var app = builder.Build();
         var provider = new DevIdentityProvider(app);
 

@@ -40,29 +40,13 @@ internal sealed class SegmentListener : IAsyncDisposable
     public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, TimeProvider timeProvider, ILoggerFactory loggerFactory, string contentRoot,
         GatewayTelemetry telemetry, UpstreamResilienceOptions resilience, ContinuousEvaluation continuous)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ApplicationName = "ztgw",
-            ContentRootPath = contentRoot,
-            EnvironmentName = Environments.Production,
-        });
-
-        // Only our configuration decides what this listener binds and logs; ambient ASPNETCORE_* settings do not.
-        builder.Configuration.Sources.Clear();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
-        builder.Services.AddSingleton(loggerFactory);
+        var builder = EmbeddedWebApp.CreateBuilder("ztgw", segment.Listen, loggerFactory, contentRoot);
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddSingleton(new SegmentIdentity(segment.Name));
         builder.Services.AddSingleton(telemetry);
         builder.Services.AddSingleton(new UpstreamResilience(resilience, timeProvider));
         builder.Services.AddSingleton(continuous);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            ListenerEndpoint.Configure(kestrel, segment.Listen);
-        });
 
         builder.Services.AddReverseProxy().LoadFromMemory([CatchAllRoute(segment.Name)], Clusters(segment, resilience));
 

@@ -23,27 +23,13 @@ internal sealed class ManagementListener : IAsyncDisposable
     public static ManagementListener Create(string listen, GatewayStateHolder state, IGatewayStatus status, TimeProvider timeProvider,
         ILoggerFactory loggerFactory, string contentRoot, GatewayTelemetry telemetry, ContinuousEvaluation continuous)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ApplicationName = "ztgw-management",
-            ContentRootPath = contentRoot,
-            EnvironmentName = Environments.Production,
-        });
-        builder.Configuration.Sources.Clear();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
-        builder.Services.AddSingleton(loggerFactory);
+        var builder = EmbeddedWebApp.CreateBuilder("ztgw-management", listen, loggerFactory, contentRoot);
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(status);
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddSingleton(telemetry);
         builder.Services.AddSingleton(UntracedListener.Instance);
         builder.Services.AddSingleton(continuous);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            ListenerEndpoint.Configure(kestrel, listen);
-        });
 
         var app = builder.Build();
         HealthEndpoints.Map(app);
