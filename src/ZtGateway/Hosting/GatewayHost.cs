@@ -197,7 +197,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
                 Log.AssertionChangeIgnored(_logger);
             }
 
-            var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions));
+            var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions, State.Current.Tokens));
             _ = DisposeLaterAsync(previous);
             Log.PolicyLoaded(_logger, policy.Version, policy.Segments.Count);
             return loaded;
@@ -239,12 +239,13 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         }
     }
 
-    private static GatewayState BuildState(PolicySet policy, GatewayHostOptions options, ILoggerFactory loggerFactory, AssertionIssuer assertions)
+    private static GatewayState BuildState(PolicySet policy, GatewayHostOptions options, ILoggerFactory loggerFactory, AssertionIssuer assertions,
+        ITokenValidator? previousTokens = null)
     {
         var gateway = policy.Gateway;
         return new GatewayState(
             new PolicyEngine(policy, options.TimeProvider),
-            TokenValidator.Start(gateway.Identity, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Identity")),
+            TokenValidator.Start(gateway.Identity, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Identity"), previousTokens),
             new DevicePostureVerifier(gateway.Device, gateway.Identity.ClockSkew, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Device")),
             assertions,
             new AuditTrail(gateway.Audit, loggerFactory.CreateLogger("ZtGateway.Audit")));
