@@ -52,6 +52,9 @@ internal sealed class CachingTokenValidator : ITokenValidator, IDisposable
         return outcome;
     }
 
+    /// <summary>The verifier behind the cache (a reload hands it to the next one so fetched keys carry over).</summary>
+    public ITokenValidator Inner => _inner;
+
     public IReadOnlyList<IssuerReadiness> GetReadiness() => _inner.GetReadiness();
 
     /// <summary>Forgets every cached token of a subject (a revocation signal).</summary>

@@ -231,7 +231,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
                 Log.TelemetryChangeIgnored(_logger);
             }
 
-            var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions));
+            var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions, State.Current.Tokens));
             _ = DisposeLaterAsync(previous);
             Log.PolicyLoaded(_logger, policy.Version, policy.Segments.Count);
             return loaded;
@@ -280,13 +280,15 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         }
     }
 
-    private static GatewayState BuildState(PolicySet policy, GatewayHostOptions options, ILoggerFactory loggerFactory, AssertionIssuer assertions)
+    private static GatewayState BuildState(PolicySet policy, GatewayHostOptions options, ILoggerFactory loggerFactory, AssertionIssuer assertions,
+        ITokenValidator? previousTokens = null)
     {
         var gateway = policy.Gateway;
         return new GatewayState(
             new PolicyEngine(policy, options.TimeProvider),
             new CachingTokenValidator(
-                TokenValidator.Start(gateway.Identity, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Identity")),
+                TokenValidator.Start(gateway.Identity, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Identity"),
+                    (previousTokens as CachingTokenValidator)?.Inner ?? previousTokens),
                 options.TimeProvider),
             new DevicePostureVerifier(gateway.Device, gateway.Identity.ClockSkew, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Device")),
             assertions,

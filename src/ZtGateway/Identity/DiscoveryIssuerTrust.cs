@@ -48,6 +48,7 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     private readonly IReadOnlyList<string> _validIssuers;
     private readonly IReadOnlyList<string> _audiences;
     private readonly TimeSpan _clockSkew;
+    private readonly bool _requireHttpsMetadata;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private Task<bool>? _fetch;
@@ -93,6 +94,7 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
         _validIssuers = validIssuers;
         _audiences = audiences;
         _clockSkew = clockSkew;
+        _requireHttpsMetadata = requireHttpsMetadata;
         _timeProvider = timeProvider;
         _logger = logger;
         _signingKeyCheck = signingKeyCheck;
@@ -186,6 +188,20 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
 
         var stopping = _disposing.Token;
         _ = Task.Run(() => WarmUpAsync(stopping), CancellationToken.None);
+    }
+
+    /// <inheritdoc />
+    public override void AdoptKeysFrom(IssuerTrust previous)
+    {
+        if (previous is DiscoveryIssuerTrust other
+            && string.Equals(other.MetadataAddress, MetadataAddress, StringComparison.Ordinal)
+            && other._requireHttpsMetadata == _requireHttpsMetadata
+            && Volatile.Read(ref other._current) is { } held
+            && Volatile.Read(ref _current) is null)
+        {
+            // Parameters are rebuilt with this policy's issuers and audiences; only the provider's keys carry over.
+            Install(held.Configuration, held.FetchedAt);
+        }
     }
 
     /// <inheritdoc />
@@ -299,7 +315,7 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
                 return Fail("the key set has no usable signing keys");
             }
 
-            Install(configuration);
+            Install(configuration, _timeProvider.GetUtcNow());
             return true;
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested)
@@ -328,7 +344,7 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
 
     private bool InRetryPause() => _timeProvider.GetUtcNow().UtcTicks < Interlocked.Read(ref _retryAfterTicks);
 
-    private void Install(OpenIdConnectConfiguration configuration)
+    private void Install(OpenIdConnectConfiguration configuration, DateTimeOffset fetchedAt)
     {
         var issuers = new List<string>(_validIssuers);
         var advertised = configuration.Issuer;
@@ -348,13 +364,13 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
 
         var keyIds = string.Join('\n', configuration.SigningKeys.Select(k => k.KeyId ?? string.Empty).Order(StringComparer.Ordinal));
         var previousKeyIds = Interlocked.Exchange(ref _keyIds, keyIds);
-        Volatile.Write(ref _current, new CachedSnapshot(new TrustSnapshot(parameters, null), configuration.SigningKeys.Count));
+        Volatile.Write(ref _current, new CachedSnapshot(configuration, fetchedAt, new TrustSnapshot(parameters, null), configuration.SigningKeys.Count));
         Volatile.Write(ref _lastFailure, null);
+        Interlocked.Exchange(ref _nextAutomaticRefreshTicks, (fetchedAt + AutomaticRefreshInterval).UtcTicks);
         if (previousKeyIds is not null && !string.Equals(previousKeyIds, keyIds, StringComparison.Ordinal))
         {
             OnSigningKeysChanged();
         }
-        Interlocked.Exchange(ref _nextAutomaticRefreshTicks, (_timeProvider.GetUtcNow() + AutomaticRefreshInterval).UtcTicks);
     }
 
     private static string Describe(Exception ex)
@@ -369,7 +385,7 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
         return inner.GetType().Name + ": " + inner.Message;
     }
 
-    private sealed record CachedSnapshot(TrustSnapshot Snapshot, int KeyCount);
+    private sealed record CachedSnapshot(OpenIdConnectConfiguration Configuration, DateTimeOffset FetchedAt, TrustSnapshot Snapshot, int KeyCount);
 
     private static partial class Log
     {

@@ -46,6 +46,14 @@ internal abstract class IssuerTrust : IDisposable
     {
     }
 
+    /// <summary>
+    /// Takes over the keys a trust of the previous policy holds for the same provider, so a policy reload
+    /// during a provider outage does not lose them. Does nothing when the two trusts differ in provider.
+    /// </summary>
+    public virtual void AdoptKeysFrom(IssuerTrust previous)
+    {
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

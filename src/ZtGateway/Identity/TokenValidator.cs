@@ -69,12 +69,26 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
     /// Creates a validator and starts fetching the metadata of every <c>oidc</c> and <c>entra</c> issuer in
     /// the background: the gateway starts (and refuses their tokens) even while a provider is down.
     /// </summary>
-    /// <inheritdoc cref="TokenValidator(IdentitySettings, TimeProvider, HttpMessageHandler?, ILogger?)"/>
-    public static TokenValidator Start(IdentitySettings settings, TimeProvider timeProvider, HttpMessageHandler? backchannel = null, ILogger? logger = null)
+    /// <param name="settings">The <c>identity:</c> section.</param>
+    /// <param name="timeProvider">Clock for token lifetimes and key refresh pacing.</param>
+    /// <param name="backchannel">Handler for metadata requests; a new one is created (and owned) when null.</param>
+    /// <param name="logger">Where issuer problems and refusals are logged.</param>
+    /// <param name="previous">
+    /// The validator of the policy being replaced: keys it holds for an issuer of the same name and provider
+    /// are taken over, so a reload while the provider is down keeps accepting tokens of cached keys.
+    /// </param>
+    public static TokenValidator Start(IdentitySettings settings, TimeProvider timeProvider, HttpMessageHandler? backchannel = null,
+        ILogger? logger = null, ITokenValidator? previous = null)
     {
         var validator = new TokenValidator(settings, timeProvider, backchannel, logger);
+        var held = (previous as TokenValidator)?._trusts.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var trust in validator._trusts)
         {
+            if (held is not null && held.TryGetValue(trust.Name, out var before))
+            {
+                trust.AdoptKeysFrom(before);
+            }
+
             trust.StartWarmUp();
         }
 

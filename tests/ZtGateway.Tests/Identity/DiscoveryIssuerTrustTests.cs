@@ -322,6 +322,24 @@ public sealed class DiscoveryIssuerTrustTests : IClassFixture<SharedKeys>
         Assert.True(validator.GetReadiness()[0].Ready);
     }
 
+    [Fact]
+    public async Task Start_TakesOverThePreviousValidatorsKeys_ForTheSameProvider()
+    {
+        await using var provider = await LocalIdentityProvider.StartNewAsync("", _key);
+        using var before = CreateValidator(OidcIssuer(provider.Authority));
+        var token = Mint(provider.Authority, Audience, "alice", _key);
+        Assert.Equal(TokenStatus.Valid, (await ValidateAsync(before, token)).Status);
+        await provider.StopAsync();
+
+        using var sameProvider = TokenValidator.Start(new IdentitySettings { Issuers = [OidcIssuer(provider.Authority)] }, _time, previous: before);
+        using var otherProvider = TokenValidator.Start(
+            new IdentitySettings { Issuers = [OidcIssuer(provider.Authority) with { Authority = provider.BaseUrl + "/other" }] }, _time, previous: before);
+
+        Assert.True(sameProvider.GetReadiness()[0].Ready);
+        Assert.Equal(TokenStatus.Valid, (await ValidateAsync(sameProvider, token)).Status);
+        Assert.False(otherProvider.GetReadiness()[0].Ready);
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task Oidc_DropsAWithdrawnKey_AfterTheAutomaticRefresh()
     {
