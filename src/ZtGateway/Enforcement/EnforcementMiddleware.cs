@@ -44,7 +44,6 @@ internal sealed partial class EnforcementMiddleware
         _proxyState = proxyState;
         _time = timeProvider;
         _logger = logger;
-        ArgumentNullException.ThrowIfNull(telemetry);
         ArgumentNullException.ThrowIfNull(continuous);
         _telemetry = telemetry;
         _continuous = continuous;
