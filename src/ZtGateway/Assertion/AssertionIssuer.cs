@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -14,11 +16,24 @@ namespace ZtGateway.Assertion;
 /// audience = the service, with the decision that let it through. The key is EC P-256 from
 /// <c>assertion.signingKeyFile</c>, created with mode 0600 at first start when absent.
 /// </summary>
+/// <remarks>
+/// A signed assertion is reused for the same validated token, the same verified device assertion and the same
+/// decision (service, route, rule, segments) for a short part of its lifetime (<see cref="ReuseWindow"/>):
+/// the key is the identity of those immutable objects, so a reused assertion says exactly what a new one would,
+/// except that its <c>decision_id</c>, <c>jti</c> and <c>iat</c> are those of the request that minted it. A
+/// denied request never reaches the issuer, so revocation and quarantine stop reuse at once.
+/// </remarks>
 internal sealed partial class AssertionIssuer : IDisposable
 {
+    /// <summary>At most this many reusable assertions are held; past it the set is emptied.</summary>
+    internal const int MaxReusable = 16_384;
+
+    private static readonly TimeSpan MaxReuse = TimeSpan.FromSeconds(5);
+
     private readonly ECDsa _key;
     private readonly byte[] _encodedHeader;
     private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<MintKey, Minted> _minted = new();
 
     private AssertionIssuer(AssertionSettings settings, ECDsa key, TimeProvider time)
     {
@@ -29,9 +44,17 @@ internal sealed partial class AssertionIssuer : IDisposable
         _encodedHeader = Encoding.ASCII.GetBytes(Base64UrlEncoder.Encode(
             JsonSerializer.Serialize(new Dictionary<string, string> { ["alg"] = "ES256", ["kid"] = kid, ["typ"] = "JWT" })));
         JwksJson = BuildJwks(key, kid);
+        var tenth = settings.Lifetime / 10;
+        ReuseWindow = tenth < MaxReuse ? tenth : MaxReuse;
     }
 
     public AssertionSettings Settings { get; }
+
+    /// <summary>How long a signed assertion is reused: a tenth of its lifetime, at most five seconds.</summary>
+    public TimeSpan ReuseWindow { get; }
+
+    /// <summary>How many assertions are currently held for reuse.</summary>
+    internal int ReusableCount => _minted.Count;
 
     /// <summary>The public key set served at <c>/.well-known/ztgw/jwks.json</c>.</summary>
     public string JwksJson { get; }
@@ -71,12 +94,37 @@ internal sealed partial class AssertionIssuer : IDisposable
         return new AssertionIssuer(settings, key, time);
     }
 
-    /// <summary>Signs the assertion for one allowed request (compact JWS, ES256).</summary>
+    /// <summary>
+    /// The assertion for one allowed request (compact JWS, ES256): the one minted for the same token, device
+    /// assertion and decision within <see cref="ReuseWindow"/>, otherwise a new one.
+    /// </summary>
     public string Issue(Decision decision, Principal principal, DevicePosture? device, string decisionId)
     {
-        // Written directly rather than through a token handler: this runs on every forwarded request, and the
-        // header never changes, so only the claims are serialized and one ECDSA signature is made.
-        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var key = new MintKey(principal, device, decision);
+        if (_minted.TryGetValue(key, out var minted) && nowMs >= minted.MintedMs && nowMs < minted.ReuseUntilMs)
+        {
+            return minted.Value;
+        }
+
+        var value = Sign(decision, principal, device, decisionId, nowMs / 1000);
+        if (ReuseWindow > TimeSpan.Zero)
+        {
+            if (_minted.Count >= MaxReusable)
+            {
+                _minted.Clear();
+            }
+
+            _minted[key] = new Minted(value, nowMs, nowMs + (long)ReuseWindow.TotalMilliseconds);
+        }
+
+        return value;
+    }
+
+    private string Sign(Decision decision, Principal principal, DevicePosture? device, string decisionId, long now)
+    {
+        // Written directly rather than through a token handler: the header never changes, so only the claims are
+        // serialized and one ECDSA signature is made.
         var payload = new ArrayBufferWriter<byte>(512);
         using (var json = new Utf8JsonWriter(payload))
         {
@@ -162,6 +210,24 @@ internal sealed partial class AssertionIssuer : IDisposable
     }
 
     public void Dispose() => _key.Dispose();
+
+    private sealed record Minted(string Value, long MintedMs, long ReuseUntilMs);
+
+    /// <summary>Identity, not value, of the immutable inputs: the same cached token, device assertion and decision.</summary>
+    private readonly struct MintKey(Principal principal, DevicePosture? device, Decision decision) : IEquatable<MintKey>
+    {
+        private readonly Principal _principal = principal;
+        private readonly DevicePosture? _device = device;
+        private readonly Decision _decision = decision;
+
+        public bool Equals(MintKey other) =>
+            ReferenceEquals(_principal, other._principal) && ReferenceEquals(_device, other._device) && ReferenceEquals(_decision, other._decision);
+
+        public override bool Equals(object? obj) => obj is MintKey other && Equals(other);
+
+        public override int GetHashCode() =>
+            HashCode.Combine(RuntimeHelpers.GetHashCode(_principal), _device is null ? 0 : RuntimeHelpers.GetHashCode(_device), RuntimeHelpers.GetHashCode(_decision));
+    }
 
     private static partial class Log
     {
