@@ -99,8 +99,13 @@ public class RequestPathBenchmarks
     [Benchmark]
     public object PostureCached() => _posture.VerifyAsync(_postureAssertion, _principal, default).AsTask().GetAwaiter().GetResult();
 
+    /// <summary>A principal the issuer has not seen: one ECDSA signature (and the reuse entry it leaves).</summary>
     [Benchmark]
-    public string SignUpstreamAssertion() => _assertions.Issue(_decision, _principal, null, "decision-1");
+    public string SignUpstreamAssertion() => _assertions.Issue(_decision, _principal with { }, null, "decision-1");
+
+    /// <summary>The same token and decision again within the reuse window.</summary>
+    [Benchmark]
+    public string ReuseUpstreamAssertion() => _assertions.Issue(_decision, _principal, null, "decision-1");
 
     [Benchmark]
     public byte[] RenderAuditLine() => OcsfWriter.HttpActivity(_audit);
