@@ -232,4 +232,27 @@ public sealed class DevicePostureTests : IAsyncLifetime
         using var doc = JsonDocument.Parse(jwks);
         Assert.DoesNotContain("\"d\"", jwks, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task SameTokenAndDevice_ShareOneAssertion_ForItsReuseWindowOnly()
+    {
+        var token = Alice();
+        var laptop = _devices.Posture(Now, "hr-lt-3", "hr", user: "alice");
+        var tablet = _devices.Posture(Now, "hr-tab-9", "hr", user: "alice");
+
+        Assert.Equal(HttpStatusCode.OK, (await Send("/payroll/x", token, laptop)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Send("/payroll/x", token, laptop)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Send("/payroll/x", token, tablet)).Status);
+        _gateway.Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(HttpStatusCode.OK, (await Send("/payroll/x", token, laptop)).Status);
+
+        var seen = _payroll.Requests.Select(r => new JsonWebToken(r.Headers["X-ZT-Assertion"])).ToList();
+        Assert.Equal(4, seen.Count);
+        Assert.Equal(seen[0].EncodedToken, seen[1].EncodedToken);
+        Assert.Equal("hr-tab-9", seen[2].GetClaim("device_id").Value);
+        Assert.NotEqual(seen[0].Id, seen[2].Id);
+        Assert.NotEqual(seen[0].Id, seen[3].Id);
+        Assert.NotEqual(seen[0].GetClaim("decision_id").Value, seen[3].GetClaim("decision_id").Value);
+        Assert.Equal(Now.UtcDateTime, seen[3].IssuedAt, TimeSpan.FromSeconds(1));
+    }
 }
