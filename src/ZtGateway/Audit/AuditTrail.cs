@@ -51,7 +51,16 @@ internal sealed partial class AuditTrail : IDisposable
             return;
         }
 
-        Write(OcsfWriter.HttpActivity(auditEvent), auditEvent.DecisionId);
+        var line = AuditLine.Rent();
+        try
+        {
+            OcsfWriter.HttpActivity(auditEvent, line.Json);
+            Write(line.Complete(), auditEvent.DecisionId);
+        }
+        finally
+        {
+            AuditLine.Return(line);
+        }
     }
 
     /// <summary>Writes a lateral-movement finding (OCSF Detection Finding) to every sink.</summary>
@@ -62,7 +71,7 @@ internal sealed partial class AuditTrail : IDisposable
     public void RecordStateChange(JournalRecord change, string changeId) =>
         Write(OcsfWriter.StateChange(change, changeId), changeId);
 
-    private void Write(byte[] line, string id)
+    private void Write(ReadOnlySpan<byte> line, string id)
     {
         foreach (var sink in _sinks)
         {

@@ -117,6 +117,28 @@ public sealed class AuditTrailTests
         Assert.Equal("earlier", File.ReadAllLines(path)[0]);
     }
 
+    [Fact]
+    public void Lines_RenderedOneAfterAnother_OnOneThread_AreEachComplete()
+    {
+        // The line buffer is reused per thread: a short line after a long one must not carry the long one's tail.
+        var sink = new RecordingSink();
+        using var trail = new AuditTrail([sink], auditAllows: true, Mock.Of<ILogger>());
+        var longPath = "/payroll/" + new string('x', 40_000);
+
+        trail.Record(Event(allowed: true) with { DecisionId = "d-long", Path = longPath });
+        trail.Record(Event(allowed: false, ReasonCode.TokenMissing) with { DecisionId = "d-short" });
+        trail.Record(Event(allowed: true) with { DecisionId = "d-again" });
+
+        Assert.Equal(3, sink.Lines.Count);
+        Assert.All(sink.Lines, line => Assert.Equal(1, line.Count(c => c == '\n')));
+        Assert.All(sink.Lines, line => Assert.EndsWith("}\n", line, StringComparison.Ordinal));
+        var parsed = sink.Lines.Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        Assert.Equal(["d-long", "d-short", "d-again"], parsed.Select(p => p.GetProperty("metadata").GetProperty("uid").GetString()));
+        Assert.Equal(longPath, parsed[0].GetProperty("http_request").GetProperty("url").GetProperty("path").GetString());
+        Assert.Equal("/payroll/x", parsed[1].GetProperty("http_request").GetProperty("url").GetProperty("path").GetString());
+        Assert.Equal(OcsfWriter.HttpActivity(Event(allowed: true) with { DecisionId = "d-again" }), System.Text.Encoding.UTF8.GetBytes(sink.Lines[2]));
+    }
+
     private sealed class ThrowingSink : IAuditSink
     {
         public string Name => "file:/full-disk/audit.jsonl";
