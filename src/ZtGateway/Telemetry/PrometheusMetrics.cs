@@ -129,7 +129,11 @@ internal sealed class PrometheusMetrics : IDisposable
     /// <summary>One instrument and its series.</summary>
     private abstract class Family(string name, string? help)
     {
+        // Tag sets seen before find their series without rendering labels; past this many, labels are rendered.
+        private const int MaxTagSets = 10_000;
+
         private readonly ConcurrentDictionary<string, Series> _series = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<KeyValuePair<string, object?>[], Series> _byTags = new(TagSetComparer.Instance);
 
         public string Name { get; } = name;
 
@@ -169,10 +173,16 @@ internal sealed class PrometheusMetrics : IDisposable
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var labels = Labels(tags);
-            if (!_series.TryGetValue(labels, out var series))
+            var known = _byTags.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>();
+            if (!known.TryGetValue(tags, out var series))
             {
+                // Tag sets that differ only in order or value type share the series their labels name.
+                var labels = Labels(tags);
                 series = _series.GetOrAdd(labels, _ => CreateSeries());
+                if (_byTags.Count < MaxTagSets)
+                {
+                    known.TryAdd(tags, series);
+                }
             }
 
             series.Add(value);
@@ -196,6 +206,51 @@ internal sealed class PrometheusMetrics : IDisposable
         protected abstract string Type { get; }
 
         protected abstract Series CreateSeries();
+    }
+
+    /// <summary>Tag sets compared by name (ordinal) and value (<see cref="object.Equals(object, object)"/>), in order.</summary>
+    private sealed class TagSetComparer :
+        IEqualityComparer<KeyValuePair<string, object?>[]>,
+        IAlternateEqualityComparer<ReadOnlySpan<KeyValuePair<string, object?>>, KeyValuePair<string, object?>[]>
+    {
+        public static readonly TagSetComparer Instance = new();
+
+        public bool Equals(KeyValuePair<string, object?>[]? x, KeyValuePair<string, object?>[]? y) =>
+            ReferenceEquals(x, y) || (x is not null && y is not null && Equals(x.AsSpan(), y));
+
+        public int GetHashCode(KeyValuePair<string, object?>[] tags) => GetHashCode(tags.AsSpan());
+
+        public bool Equals(ReadOnlySpan<KeyValuePair<string, object?>> alternate, KeyValuePair<string, object?>[] other)
+        {
+            if (alternate.Length != other.Length)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < alternate.Length; i++)
+            {
+                if (!string.Equals(alternate[i].Key, other[i].Key, StringComparison.Ordinal) || !Equals(alternate[i].Value, other[i].Value))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        public int GetHashCode(ReadOnlySpan<KeyValuePair<string, object?>> alternate)
+        {
+            var hash = new HashCode();
+            foreach (var tag in alternate)
+            {
+                hash.Add(tag.Key, StringComparer.Ordinal);
+                hash.Add(tag.Value);
+            }
+
+            return hash.ToHashCode();
+        }
+
+        public KeyValuePair<string, object?>[] Create(ReadOnlySpan<KeyValuePair<string, object?>> alternate) => alternate.ToArray();
     }
 
     private abstract class Series

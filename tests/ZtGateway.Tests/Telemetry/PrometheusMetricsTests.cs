@@ -52,6 +52,21 @@ public sealed class PrometheusMetricsTests : IDisposable
     }
 
     [Fact]
+    public void TagSets_ThatRenderTheSameLabels_ShareOneSeries_WhateverTheirOrderOrValueType()
+    {
+        var counter = _meter.CreateCounter<long>("c");
+
+        for (var i = 0; i < 3; i++)
+        {
+            counter.Add(1, new KeyValuePair<string, object?>("a", "x"), new KeyValuePair<string, object?>("n", 7));
+            counter.Add(10, new KeyValuePair<string, object?>("n", 7L), new KeyValuePair<string, object?>("a", "x"));
+            counter.Add(100, new KeyValuePair<string, object?>("a", "y"), new KeyValuePair<string, object?>("n", 7));
+        }
+
+        Assert.Equal(["# TYPE c_total counter", "c_total{a=\"x\",n=\"7\"} 33", "c_total{a=\"y\",n=\"7\"} 300"], Lines());
+    }
+
+    [Fact]
     public void Histogram_HasCumulativeBuckets_FromItsAdvice_WithSumAndCount()
     {
         var histogram = _meter.CreateHistogram("ztgw.decision.duration", "s", "Time to decide", tags: null,
