@@ -34,19 +34,29 @@ internal sealed class CachingTokenValidator : ITokenValidator, IDisposable
         remove => _inner.SigningKeysChanged -= value;
     }
 
-    public async ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, CancellationToken cancellationToken)
+    public ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, CancellationToken cancellationToken)
     {
-        var token = RawToken(authorizationHeader);
+        // The hit path neither copies the token nor allocates: it is hashed where it lies in the header.
         var now = _time.GetUtcNow();
-        if (token is not null && _cache.TryGet(token, now, out var cached))
+        var token = RawToken(authorizationHeader);
+        if (!token.IsEmpty && _cache.TryGet(token, now, out var cached))
         {
-            return cached;
+            return ValueTask.FromResult(cached);
         }
 
+        return VerifyAndRememberAsync(authorizationHeader, now, cancellationToken);
+    }
+
+    private async ValueTask<TokenValidationOutcome> VerifyAndRememberAsync(string? authorizationHeader, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var outcome = await _inner.ValidateAsync(authorizationHeader, cancellationToken);
-        if (token is not null && outcome is { Status: TokenStatus.Valid, Principal: not null, Expires: { } expires })
+        if (outcome is { Status: TokenStatus.Valid, Principal: not null, Expires: { } expires })
         {
-            _cache.Set(token, outcome, outcome.Principal.Subject, now, expires);
+            var token = RawToken(authorizationHeader);
+            if (!token.IsEmpty)
+            {
+                _cache.Set(token, outcome, outcome.Principal.Subject, now, expires);
+            }
         }
 
         return outcome;
@@ -63,15 +73,14 @@ internal sealed class CachingTokenValidator : ITokenValidator, IDisposable
     /// <summary>Forgets every cached token (signing keys changed).</summary>
     public void Clear() => _cache.Clear();
 
-    private static string? RawToken(string? header)
+    private static ReadOnlySpan<char> RawToken(string? header)
     {
         if (header is null || header.Length <= Bearer.Length || !header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
         {
-            return null;
+            return default;
         }
 
-        var token = header.AsSpan(Bearer.Length).Trim();
-        return token.IsEmpty ? null : token.ToString();
+        return header.AsSpan(Bearer.Length).Trim();
     }
 
     public void Dispose() => (_inner as IDisposable)?.Dispose();

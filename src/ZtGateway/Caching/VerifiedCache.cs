@@ -32,7 +32,7 @@ internal sealed class VerifiedCache<TValue>
 
     public int Count => _entries.Count;
 
-    public bool TryGet(string credential, DateTimeOffset now, out TValue value)
+    public bool TryGet(ReadOnlySpan<char> credential, DateTimeOffset now, out TValue value)
     {
         var key = Digest.Of(credential);
         if (_entries.TryGetValue(key, out var entry))
@@ -51,7 +51,7 @@ internal sealed class VerifiedCache<TValue>
     }
 
     /// <summary>Remembers a verified credential until <paramref name="expiresAt"/> (capped by <see cref="MaxEntryLifetime"/>).</summary>
-    public void Set(string credential, TValue value, string? subject, DateTimeOffset now, DateTimeOffset expiresAt)
+    public void Set(ReadOnlySpan<char> credential, TValue value, string? subject, DateTimeOffset now, DateTimeOffset expiresAt)
     {
         var cap = now + MaxEntryLifetime;
         if (expiresAt > cap)
@@ -125,7 +125,7 @@ internal sealed class VerifiedCache<TValue>
     [StructLayout(LayoutKind.Sequential)]
     private readonly record struct Digest(ulong A, ulong B, ulong C, ulong D)
     {
-        public static Digest Of(string credential)
+        public static Digest Of(ReadOnlySpan<char> credential)
         {
             var length = Encoding.UTF8.GetMaxByteCount(credential.Length);
             byte[]? rented = null;
