@@ -54,12 +54,12 @@ internal sealed partial class EnforcementMiddleware
         var state = _state.Current;
         var policy = state.Policy;
         var request = context.Request;
-        var decisionId = Guid.CreateVersion7().ToString();
+        var decisionId = DecisionIds.Next(_time.GetUtcNow());
         var started = _time.GetTimestamp();
 
         // The span covers token, device and policy; it ends before forwarding. Its trace is the request's trace.
         using var decisionSpan = GatewayTelemetry.StartDecision();
-        var traceId = Activity.Current?.TraceId.ToHexString() ?? ActivityTraceId.CreateRandom().ToHexString();
+        var traceId = TraceIdOf(request);
 
         var deviceHeader = InboundHeaders.StripUntrusted(request.Headers, policy.Gateway.Device.Header);
         var authorization = request.Headers.Authorization;
@@ -145,6 +145,20 @@ internal sealed partial class EnforcementMiddleware
         {
             audit.RecordOutcome(context);
         }
+    }
+
+    // The request's trace: its span's when traces are recorded, else the caller's traceparent, else a new one.
+    private static string TraceIdOf(HttpRequest request)
+    {
+        if (Activity.Current is { } current)
+        {
+            return current.TraceId.ToHexString();
+        }
+
+        var traceparent = request.Headers.TraceParent;
+        return traceparent.Count == 1 && ActivityContext.TryParse(traceparent[0], null, out var caller)
+            ? caller.TraceId.ToHexString()
+            : ActivityTraceId.CreateRandom().ToHexString();
     }
 
     /// <summary>One decision's audit line, written exactly once.</summary>

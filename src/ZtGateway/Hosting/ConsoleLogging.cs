@@ -8,6 +8,9 @@ internal static class ConsoleLogging
         logging.SetMinimumLevel(level);
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Yarp", LogLevel.Warning);
+        // Hosting's per-request logger only writes request start/finish lines; left enabled at any level it makes
+        // every request open a logging scope and an Activity even when nothing records them.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // Standard output carries the audit trail; logs go to standard error.
         logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         logging.AddSimpleConsole(console =>
