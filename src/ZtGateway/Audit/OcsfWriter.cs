@@ -34,38 +34,38 @@ internal static partial class OcsfWriter
         var allowed = e.Decision.Allowed;
         var activity = ActivityId(e.Method);
         json.WriteStartObject();
-        json.WriteNumber("time", e.Time.ToUnixTimeMilliseconds());
-        json.WriteNumber("class_uid", HttpActivityClass);
-        json.WriteString("class_name", "HTTP Activity");
-        json.WriteNumber("category_uid", 4);
-        json.WriteNumber("activity_id", activity);
-        json.WriteNumber("type_uid", HttpActivityClass * 100 + activity);
-        json.WriteNumber("severity_id", allowed ? 1 : 3);
-        json.WriteNumber("action_id", allowed ? 1 : 2);
-        json.WriteString("action", allowed ? "Allowed" : "Denied");
-        json.WriteNumber("disposition_id", allowed ? 1 : 2);
-        json.WriteNumber("status_id", allowed ? 1 : 2);
-        json.WriteString("status_detail", e.Reason.ToCode());
+        json.WriteNumber(Names.Time, e.Time.ToUnixTimeMilliseconds());
+        json.WriteNumber(Names.ClassUid, HttpActivityClass);
+        json.WriteString(Names.ClassName, "HTTP Activity");
+        json.WriteNumber(Names.CategoryUid, 4);
+        json.WriteNumber(Names.ActivityId, activity);
+        json.WriteNumber(Names.TypeUid, HttpActivityClass * 100 + activity);
+        json.WriteNumber(Names.SeverityId, allowed ? 1 : 3);
+        json.WriteNumber(Names.ActionId, allowed ? 1 : 2);
+        json.WriteString(Names.Action, allowed ? "Allowed" : "Denied");
+        json.WriteNumber(Names.DispositionId, allowed ? 1 : 2);
+        json.WriteNumber(Names.StatusId, allowed ? 1 : 2);
+        json.WriteString(Names.StatusDetail, e.Reason.ToCode());
 
-        json.WriteStartObject("metadata");
-        json.WriteString("uid", e.DecisionId);
-        json.WriteString("version", SchemaVersion);
-        json.WriteStartArray("profiles");
+        json.WriteStartObject(Names.Metadata);
+        json.WriteString(Names.Uid, e.DecisionId);
+        json.WriteString(Names.Version, SchemaVersion);
+        json.WriteStartArray(Names.Profiles);
         json.WriteStringValue("security_control");
         json.WriteEndArray();
-        json.WriteStartObject("product");
-        json.WriteString("name", "ZtGateway");
-        json.WriteString("vendor_name", "ZtGateway");
+        json.WriteStartObject(Names.Product);
+        json.WriteString(Names.Name, "ZtGateway");
+        json.WriteString(Names.VendorName, "ZtGateway");
         json.WriteEndObject();
         json.WriteEndObject();
 
-        json.WriteStartObject("actor");
-        json.WriteStartObject("user");
+        json.WriteStartObject(Names.Actor);
+        json.WriteStartObject(Names.User);
         if (e.Principal is { } principal)
         {
-            json.WriteString("uid", principal.Kind == PrincipalKind.Workload ? principal.WorkloadId ?? principal.Subject : principal.Subject);
-            json.WriteString("type", principal.Kind == PrincipalKind.Workload ? "System" : "User");
-            json.WriteNumber("type_id", principal.Kind == PrincipalKind.Workload ? 3 : 1);
+            json.WriteString(Names.Uid, principal.Kind == PrincipalKind.Workload ? principal.WorkloadId ?? principal.Subject : principal.Subject);
+            json.WriteString(Names.Type, principal.Kind == PrincipalKind.Workload ? "System" : "User");
+            json.WriteNumber(Names.TypeId, principal.Kind == PrincipalKind.Workload ? 3 : 1);
         }
 
         json.WriteEndObject();
@@ -73,47 +73,47 @@ internal static partial class OcsfWriter
 
         if (e.Device is { } device)
         {
-            json.WriteStartObject("device");
-            json.WriteString("uid", device.DeviceId);
-            json.WriteNumber("type_id", 0);
+            json.WriteStartObject(Names.Device);
+            json.WriteString(Names.Uid, device.DeviceId);
+            json.WriteNumber(Names.TypeId, 0);
             json.WriteEndObject();
         }
 
-        json.WriteStartObject("src_endpoint");
+        json.WriteStartObject(Names.SrcEndpoint);
         if (e.ClientAddress is not null)
         {
-            json.WriteString("ip", e.ClientAddress.ToString());
+            json.WriteString(Names.Ip, e.ClientAddress.ToString());
         }
 
         json.WriteEndObject();
 
-        json.WriteStartObject("http_request");
-        json.WriteString("http_method", e.Method);
-        json.WriteStartObject("url");
-        json.WriteString("path", e.Path);
+        json.WriteStartObject(Names.HttpRequest);
+        json.WriteString(Names.HttpMethod, e.Method);
+        json.WriteStartObject(Names.Url);
+        json.WriteString(Names.Path, e.Path);
         json.WriteEndObject();
         json.WriteEndObject();
 
-        json.WriteStartObject("http_response");
-        json.WriteNumber("code", e.StatusCode);
+        json.WriteStartObject(Names.HttpResponse);
+        json.WriteNumber(Names.Code, e.StatusCode);
         json.WriteEndObject();
 
-        json.WriteStartObject("policy");
-        json.WriteString("uid", e.Decision.RouteId);
-        json.WriteString("name", e.Decision.RuleName);
-        json.WriteBoolean("is_applied", true);
+        json.WriteStartObject(Names.Policy);
+        json.WriteString(Names.Uid, e.Decision.RouteId);
+        json.WriteString(Names.Name, e.Decision.RuleName);
+        json.WriteBoolean(Names.IsApplied, true);
         json.WriteEndObject();
 
-        json.WriteStartObject("trace");
-        json.WriteString("uid", e.TraceId);
+        json.WriteStartObject(Names.Trace);
+        json.WriteString(Names.Uid, e.TraceId);
         json.WriteEndObject();
 
-        json.WriteStartObject("unmapped");
-        json.WriteStartObject("ztgw");
-        json.WriteString("reason", e.Reason.ToCode());
-        json.WriteString("src_segment", e.Decision.SourceSegment);
-        json.WriteString("dst_segment", e.Decision.DestinationSegment);
-        json.WriteString("policy_version", e.PolicyVersion);
+        json.WriteStartObject(Names.Unmapped);
+        json.WriteStartObject(Names.Ztgw);
+        json.WriteString(Names.Reason, e.Reason.ToCode());
+        json.WriteString(Names.SrcSegment, e.Decision.SourceSegment);
+        json.WriteString(Names.DstSegment, e.Decision.DestinationSegment);
+        json.WriteString(Names.PolicyVersion, e.PolicyVersion);
         json.WriteEndObject();
         json.WriteEndObject();
 
@@ -134,4 +134,50 @@ internal static partial class OcsfWriter
         "PATCH" => 9,
         _ => 99,
     };
+
+    // Property names encoded once: the allow path writes one line per request.
+    private static class Names
+    {
+        public static readonly JsonEncodedText Time = JsonEncodedText.Encode("time");
+        public static readonly JsonEncodedText ClassUid = JsonEncodedText.Encode("class_uid");
+        public static readonly JsonEncodedText ClassName = JsonEncodedText.Encode("class_name");
+        public static readonly JsonEncodedText CategoryUid = JsonEncodedText.Encode("category_uid");
+        public static readonly JsonEncodedText ActivityId = JsonEncodedText.Encode("activity_id");
+        public static readonly JsonEncodedText TypeUid = JsonEncodedText.Encode("type_uid");
+        public static readonly JsonEncodedText SeverityId = JsonEncodedText.Encode("severity_id");
+        public static readonly JsonEncodedText ActionId = JsonEncodedText.Encode("action_id");
+        public static readonly JsonEncodedText Action = JsonEncodedText.Encode("action");
+        public static readonly JsonEncodedText DispositionId = JsonEncodedText.Encode("disposition_id");
+        public static readonly JsonEncodedText StatusId = JsonEncodedText.Encode("status_id");
+        public static readonly JsonEncodedText StatusDetail = JsonEncodedText.Encode("status_detail");
+        public static readonly JsonEncodedText Metadata = JsonEncodedText.Encode("metadata");
+        public static readonly JsonEncodedText Uid = JsonEncodedText.Encode("uid");
+        public static readonly JsonEncodedText Version = JsonEncodedText.Encode("version");
+        public static readonly JsonEncodedText Profiles = JsonEncodedText.Encode("profiles");
+        public static readonly JsonEncodedText Product = JsonEncodedText.Encode("product");
+        public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
+        public static readonly JsonEncodedText VendorName = JsonEncodedText.Encode("vendor_name");
+        public static readonly JsonEncodedText Actor = JsonEncodedText.Encode("actor");
+        public static readonly JsonEncodedText User = JsonEncodedText.Encode("user");
+        public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
+        public static readonly JsonEncodedText TypeId = JsonEncodedText.Encode("type_id");
+        public static readonly JsonEncodedText Device = JsonEncodedText.Encode("device");
+        public static readonly JsonEncodedText SrcEndpoint = JsonEncodedText.Encode("src_endpoint");
+        public static readonly JsonEncodedText Ip = JsonEncodedText.Encode("ip");
+        public static readonly JsonEncodedText HttpRequest = JsonEncodedText.Encode("http_request");
+        public static readonly JsonEncodedText HttpMethod = JsonEncodedText.Encode("http_method");
+        public static readonly JsonEncodedText Url = JsonEncodedText.Encode("url");
+        public static readonly JsonEncodedText Path = JsonEncodedText.Encode("path");
+        public static readonly JsonEncodedText HttpResponse = JsonEncodedText.Encode("http_response");
+        public static readonly JsonEncodedText Code = JsonEncodedText.Encode("code");
+        public static readonly JsonEncodedText Policy = JsonEncodedText.Encode("policy");
+        public static readonly JsonEncodedText IsApplied = JsonEncodedText.Encode("is_applied");
+        public static readonly JsonEncodedText Trace = JsonEncodedText.Encode("trace");
+        public static readonly JsonEncodedText Unmapped = JsonEncodedText.Encode("unmapped");
+        public static readonly JsonEncodedText Ztgw = JsonEncodedText.Encode("ztgw");
+        public static readonly JsonEncodedText Reason = JsonEncodedText.Encode("reason");
+        public static readonly JsonEncodedText SrcSegment = JsonEncodedText.Encode("src_segment");
+        public static readonly JsonEncodedText DstSegment = JsonEncodedText.Encode("dst_segment");
+        public static readonly JsonEncodedText PolicyVersion = JsonEncodedText.Encode("policy_version");
+    }
 }
