@@ -11,6 +11,7 @@ ROUNDS=${ROUNDS:-3}           # interleaved repetitions of every target
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 DISTINCT=${DISTINCT:-2000}    # tokens in the distinct-token run
+WARMUP=${WARMUP:-15s}         # load on every target before anything is recorded (JIT tiering, pools, caches)
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need wrk || ! need nginx; then
@@ -145,8 +146,12 @@ measure() { # name url pid(or -) extra wrk args...
 }
 
 # Warm every target up (JIT, connection pools, caches) before anything is recorded.
-for url in "http://$UPSTREAM/x" "http://$NGINX/x" "http://$BARE/x"; do wrk -t1 -c"$CONNECTIONS" -d3s "$url" >/dev/null; done
-wrk -t1 -c"$CONNECTIONS" -d3s -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture" "http://$GATEWAY/x" >/dev/null
+# Both .NET proxies get the same warm-up: they are long-running processes, and the tiered JIT needs several
+# seconds of load before the code that runs per request is fully optimized.
+for url in "http://$UPSTREAM/x" "http://$NGINX/x"; do wrk -t1 -c"$CONNECTIONS" -d3s "$url" >/dev/null; done
+wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "http://$BARE/x" >/dev/null
+wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture" "http://$GATEWAY/x" >/dev/null
+ZTGW_TOKENS="$work/tokens.txt" wrk -t1 -c"$CONNECTIONS" -d3s -H "X-Device-Posture: $posture" -s "$work/distinct.lua" "http://$GATEWAY/x" >/dev/null
 
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
