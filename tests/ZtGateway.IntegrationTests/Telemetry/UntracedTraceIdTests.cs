@@ -7,25 +7,27 @@ namespace ZtGateway.IntegrationTests.Telemetry;
 /// <summary>
 /// Without span export the gateway records no spans, yet a decision still belongs to the caller's trace: the
 /// trace id of a valid <c>traceparent</c> is the one in problem+json and in the audit line; without one (or with
-/// a malformed one) each decision gets a new trace id.
+/// a malformed one) each decision gets a new trace id. The caller's <c>traceparent</c> reaches the upstream as sent.
 /// </summary>
 public sealed class UntracedTraceIdTests : IAsyncLifetime
 {
     private readonly TestIdentity _identity = new();
     private TestGateway _gateway = null!;
+    private EchoUpstream _payroll = null!;
 
     public async Task InitializeAsync()
     {
+        _payroll = await EchoUpstream.StartAsync("payroll");
         var segments = new Dictionary<string, string>
         {
-            ["hr"] = """
+            ["hr"] = $$"""
                 segment: hr
                 listen: http://127.0.0.1:0
                 members:
                   networks: [127.0.0.0/8]
                 defaults: { device: any }
                 services:
-                  payroll: { destinations: ["http://127.0.0.1:9"] }
+                  payroll: { destinations: ["{{_payroll.Url}}"] }
                 routes:
                   - id: payroll-read
                     match: { path: "/payroll/{**rest}", methods: [GET] }
@@ -40,6 +42,7 @@ public sealed class UntracedTraceIdTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _gateway.DisposeAsync();
+        await _payroll.DisposeAsync();
         _identity.Dispose();
     }
 
@@ -55,6 +58,22 @@ public sealed class UntracedTraceIdTests : IAsyncLifetime
         var audit = JsonDocument.Parse(Assert.Single(await File.ReadAllLinesAsync(_gateway.AuditFile))).RootElement;
         Assert.Equal(callerTrace, audit.GetProperty("trace").GetProperty("uid").GetString());
         Assert.Equal(problem.GetProperty("decisionId").GetString(), audit.GetProperty("metadata").GetProperty("uid").GetString());
+    }
+
+    [Fact]
+    public async Task AllowedRequest_IsAuditedInTheCallersTrace_AndTheUpstreamGetsTheCallersTraceparent()
+    {
+        var traceparent = $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
+        var token = _identity.User(_gateway.Time.GetUtcNow(), "harry", groups: ["hr-staff"]);
+
+        var (status, _) = await RawHttp.SendAsync(_gateway.Listener("hr"), "GET", "/payroll/harry",
+            $"Authorization: Bearer {token}", $"traceparent: {traceparent}");
+
+        Assert.Equal(200, status);
+        var forwarded = Assert.Single(_payroll.Requests);
+        Assert.Equal(traceparent, forwarded.Headers["traceparent"]);
+        var audit = JsonDocument.Parse(Assert.Single(await File.ReadAllLinesAsync(_gateway.AuditFile))).RootElement;
+        Assert.Equal(traceparent.Split('-')[1], audit.GetProperty("trace").GetProperty("uid").GetString());
     }
 
     [Fact]
