@@ -11,7 +11,7 @@ ROUNDS=${ROUNDS:-3}           # interleaved repetitions of every target
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 DISTINCT=${DISTINCT:-2000}    # tokens in the distinct-token run
-WARMUP=${WARMUP:-15s}         # load on every target before anything is recorded (JIT tiering, pools, caches)
+WARMUP=${WARMUP:-30s}         # load on each .NET proxy before anything is recorded (JIT tiering, pools, caches)
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need wrk || ! need nginx; then
