@@ -25,8 +25,11 @@ namespace ZtGateway.Assertion;
 /// </remarks>
 internal sealed partial class AssertionIssuer : IDisposable
 {
-    /// <summary>At most this many reusable assertions are held; past it the set is emptied.</summary>
+    /// <summary>At most this many reusable assertions are held; past it the expired ones go, or else all of them.</summary>
     internal const int MaxReusable = 16_384;
+
+    /// <summary>Every this many signatures, assertions past their reuse window are dropped.</summary>
+    internal const int SweepEvery = 1_024;
 
     private static readonly TimeSpan MaxReuse = TimeSpan.FromSeconds(5);
 
@@ -34,6 +37,7 @@ internal sealed partial class AssertionIssuer : IDisposable
     private readonly byte[] _encodedHeader;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<MintKey, Minted> _minted = new();
+    private int _signedSinceSweep;
 
     private AssertionIssuer(AssertionSettings settings, ECDsa key, TimeProvider time)
     {
@@ -110,15 +114,34 @@ internal sealed partial class AssertionIssuer : IDisposable
         var value = Sign(decision, principal, device, decisionId, nowMs / 1000);
         if (ReuseWindow > TimeSpan.Zero)
         {
-            if (_minted.Count >= MaxReusable)
+            if (Interlocked.Increment(ref _signedSinceSweep) >= SweepEvery || _minted.Count >= MaxReusable)
             {
-                _minted.Clear();
+                Sweep(nowMs);
             }
 
             _minted[key] = new Minted(value, nowMs, nowMs + (long)ReuseWindow.TotalMilliseconds);
         }
 
         return value;
+    }
+
+    // Drops assertions past their reuse window (and with them the principals they name), so that a gateway
+    // that goes quiet does not hold them; if all are still live and the set is full, it is emptied.
+    private void Sweep(long nowMs)
+    {
+        Interlocked.Exchange(ref _signedSinceSweep, 0);
+        foreach (var entry in _minted)
+        {
+            if (nowMs >= entry.Value.ReuseUntilMs || nowMs < entry.Value.MintedMs)
+            {
+                _minted.TryRemove(entry);
+            }
+        }
+
+        if (_minted.Count >= MaxReusable)
+        {
+            _minted.Clear();
+        }
     }
 
     private string Sign(Decision decision, Principal principal, DevicePosture? device, string decisionId, long now)

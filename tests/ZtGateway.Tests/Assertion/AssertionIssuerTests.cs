@@ -101,6 +101,42 @@ public sealed class AssertionIssuerTests : IDisposable
         Assert.InRange(_issuer.ReusableCount, 1, AssertionIssuer.MaxReusable);
     }
 
+    [Fact]
+    public void AssertionsPastTheirWindow_AreDropped_WithinSweepEverySignatures()
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            _issuer.Issue(_payroll, new Principal { Kind = PrincipalKind.User, Subject = "old" + i }, null, "d");
+        }
+
+        Assert.InRange(_issuer.ReusableCount, 100, AssertionIssuer.SweepEvery);
+        _time.Advance(_issuer.ReuseWindow);
+
+        for (var i = 0; i < AssertionIssuer.SweepEvery; i++)
+        {
+            _issuer.Issue(_payroll, new Principal { Kind = PrincipalKind.User, Subject = "new" + i }, null, "d");
+        }
+
+        // A sweep ran on the way (after 1,024 signatures in all): the 100 "old" entries past their window are
+        // gone, every "new" one is still held.
+        Assert.Equal(AssertionIssuer.SweepEvery, _issuer.ReusableCount);
+    }
+
+    [Fact]
+    public void AFullSetOfLiveAssertions_IsEmptied_AndReuseGoesOn()
+    {
+        var principals = Enumerable.Range(0, AssertionIssuer.MaxReusable + 1)
+            .Select(i => new Principal { Kind = PrincipalKind.User, Subject = "u" + i }).ToList();
+        foreach (var principal in principals)
+        {
+            _issuer.Issue(_payroll, principal, null, "d");
+        }
+
+        Assert.InRange(_issuer.ReusableCount, 1, AssertionIssuer.MaxReusable);
+        var last = _issuer.Issue(_payroll, principals[^1], null, "d2");
+        Assert.Equal(last, _issuer.Issue(_payroll, principals[^1], null, "d3"));
+    }
+
     private static JsonElement Claims(string jws) =>
         JsonDocument.Parse(Base64UrlEncoder.Decode(jws.Split('.')[1])).RootElement;
 
