@@ -59,7 +59,7 @@ internal sealed partial class EnforcementMiddleware
 
         // The span covers token, device and policy; it ends before forwarding. Its trace is the request's trace.
         using var decisionSpan = GatewayTelemetry.StartDecision();
-        var traceId = TraceIdOf(request);
+        var (traceId, traceCarried) = TraceOf(request);
 
         var deviceHeader = InboundHeaders.StripUntrusted(request.Headers, policy.Gateway.Device.Header);
         var authorization = request.Headers.Authorization;
@@ -125,6 +125,12 @@ internal sealed partial class EnforcementMiddleware
         }
 
         request.Headers.Remove("X-Forwarded-For");
+        if (!traceCarried)
+        {
+            // Nothing records spans and the caller started no trace: the upstream still joins the decision's trace.
+            request.Headers.TraceParent = "00-" + traceId + "-" + ActivitySpanId.CreateRandom().ToHexString() + "-00";
+        }
+
         request.Headers[state.Assertions.Settings.Header] = state.Assertions.Issue(decision, token.Principal!, posture.Device, decisionId);
         context.Features.Set(new DecisionFeature { DecisionId = decisionId, TraceId = traceId, Decision = decision });
         context.ReassignProxyRequest(cluster);
@@ -148,17 +154,18 @@ internal sealed partial class EnforcementMiddleware
     }
 
     // The request's trace: its span's when traces are recorded, else the caller's traceparent, else a new one.
-    private static string TraceIdOf(HttpRequest request)
+    // Carried is true when that trace already reaches the upstream (the span's context, or the caller's header).
+    private static (string TraceId, bool Carried) TraceOf(HttpRequest request)
     {
         if (Activity.Current is { } current)
         {
-            return current.TraceId.ToHexString();
+            return (current.TraceId.ToHexString(), true);
         }
 
         var traceparent = request.Headers.TraceParent;
         return traceparent.Count == 1 && ActivityContext.TryParse(traceparent[0], null, out var caller)
-            ? caller.TraceId.ToHexString()
-            : ActivityTraceId.CreateRandom().ToHexString();
+            ? (caller.TraceId.ToHexString(), true)
+            : (ActivityTraceId.CreateRandom().ToHexString(), false);
     }
 
     /// <summary>One decision's audit line, written exactly once.</summary>

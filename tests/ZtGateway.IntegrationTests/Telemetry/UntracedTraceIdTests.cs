@@ -7,7 +7,7 @@ namespace ZtGateway.IntegrationTests.Telemetry;
 /// <summary>
 /// Without span export the gateway records no spans, yet a decision still belongs to the caller's trace: the
 /// trace id of a valid <c>traceparent</c> is the one in problem+json and in the audit line; without one (or with
-/// a malformed one) each decision gets a new trace id. The upstream's request carries the caller's trace.
+/// a malformed one) each decision gets a new trace id. The upstream's request carries the decision's trace.
 /// </summary>
 public sealed class UntracedTraceIdTests : IAsyncLifetime
 {
@@ -76,6 +76,23 @@ public sealed class UntracedTraceIdTests : IAsyncLifetime
         Assert.Equal(traceparent.Split('-')[1], forwarded.Headers["traceparent"].Split('-')[1]);
         var audit = JsonDocument.Parse(Assert.Single(await File.ReadAllLinesAsync(_gateway.AuditFile))).RootElement;
         Assert.Equal(traceparent.Split('-')[1], audit.GetProperty("trace").GetProperty("uid").GetString());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("traceparent: 00-not-a-trace-01")]
+    public async Task AllowedRequest_WithoutAValidTraceparent_TakesTheDecisionsTraceToTheUpstream(string? header)
+    {
+        var token = _identity.User(_gateway.Time.GetUtcNow(), "harry", groups: ["hr-staff"]);
+        string[] headers = header is null ? [$"Authorization: Bearer {token}"] : [$"Authorization: Bearer {token}", header];
+
+        var (status, _) = await RawHttp.SendAsync(_gateway.Listener("hr"), "GET", "/payroll/harry", headers);
+
+        Assert.Equal(200, status);
+        var forwarded = Assert.Single(_payroll.Requests);
+        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", forwarded.Headers["traceparent"]);
+        var audit = JsonDocument.Parse(Assert.Single(await File.ReadAllLinesAsync(_gateway.AuditFile))).RootElement;
+        Assert.Equal(audit.GetProperty("trace").GetProperty("uid").GetString(), forwarded.Headers["traceparent"].Split('-')[1]);
     }
 
     [Fact]
