@@ -156,16 +156,24 @@ internal sealed class StreamSink(string name, Stream stream) : IAuditSink
     }
 }
 
-/// <summary>An append-only file; every line is handed to the operating system before the response goes out.</summary>
+/// <summary>
+/// An append-only file; every line is handed to the operating system before the response goes out. On Linux the
+/// file is opened with <c>O_APPEND</c> and each line is one <c>write(2)</c>: the kernel places it at the end of the
+/// file, so concurrent requests need no lock, lines of several writers never overlap, and a file that was
+/// truncated or rotated underneath (copytruncate) is appended to at its real end. Elsewhere a lock serializes
+/// writes to a file stream.
+/// </summary>
 internal sealed class FileSink : IAuditSink
 {
-    private readonly FileStream _file;
+    private readonly AppendOnlyFile? _append;
+    private readonly FileStream? _stream;
     private readonly Lock _lock = new();
 
-    private FileSink(string path, FileStream file)
+    private FileSink(string path, AppendOnlyFile? append, FileStream? stream)
     {
         Name = "file:" + path;
-        _file = file;
+        _append = append;
+        _stream = stream;
     }
 
     public string Name { get; }
@@ -178,6 +186,11 @@ internal sealed class FileSink : IAuditSink
             Directory.CreateDirectory(directory);
         }
 
+        if (OperatingSystem.IsLinux())
+        {
+            return new FileSink(path, AppendOnlyFile.Open(path), null);
+        }
+
         var file = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.Append,
@@ -185,18 +198,28 @@ internal sealed class FileSink : IAuditSink
             Share = FileShare.ReadWrite | FileShare.Delete,
             BufferSize = 0,
         });
-        return new FileSink(path, file);
+        return new FileSink(path, null, file);
     }
 
     public void Write(ReadOnlySpan<byte> line)
     {
+        if (_append is not null)
+        {
+            _append.Write(line);
+            return;
+        }
+
         lock (_lock)
         {
-            _file.Write(line);
+            _stream!.Write(line);
         }
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose()
+    {
+        _append?.Dispose();
+        _stream?.Dispose();
+    }
 }
 
 /// <summary>A sink that could not be opened: every write fails, so every line is counted and rerouted.</summary>

@@ -118,6 +118,72 @@ public sealed class AuditTrailTests
     }
 
     [Fact]
+    public async Task FileSink_ManyThreads_EveryLineWholeAndOnce()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "ztgw-audit-" + Guid.NewGuid().ToString("N"), "a.jsonl");
+        const int Threads = 8;
+        const int PerThread = 400;
+        using (var trail = new AuditTrail(new AuditSettings { Sinks = ["file:" + path] }, Mock.Of<ILogger>()))
+        {
+            using var start = new Barrier(Threads);
+            var writers = Enumerable.Range(0, Threads).Select(t => Task.Factory.StartNew(() =>
+            {
+                start.SignalAndWait();
+                for (var i = 0; i < PerThread; i++)
+                {
+                    // Lines of different lengths, so that an overlap or a torn line cannot go unnoticed.
+                    trail.Record(Event(allowed: true) with { DecisionId = $"d-{t}-{i}", Path = "/payroll/" + new string('x', (t * 37 + i) % 300) });
+                }
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+            await Task.WhenAll(writers);
+        }
+
+        var lines = await File.ReadAllLinesAsync(path);
+        Assert.Equal(Threads * PerThread, lines.Length);
+        var ids = lines.Select(line => JsonDocument.Parse(line).RootElement.GetProperty("metadata").GetProperty("uid").GetString()).ToHashSet();
+        Assert.Equal(Threads * PerThread, ids.Count);
+    }
+
+    [Fact]
+    public void FileSink_FileTruncatedUnderneath_NextLineGoesToItsRealEnd()
+    {
+        // A log rotation by copy-and-truncate: the next line must start the file again, not leave a hole of NULs
+        // where the earlier lines were.
+        var path = Path.Combine(Path.GetTempPath(), "ztgw-audit-" + Guid.NewGuid().ToString("N"), "a.jsonl");
+        using var trail = new AuditTrail(new AuditSettings { Sinks = ["file:" + path] }, Mock.Of<ILogger>());
+        trail.Record(Event(allowed: true) with { DecisionId = "d-before" });
+        trail.Record(Event(allowed: true) with { DecisionId = "d-before-2" });
+        using (var truncate = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+        {
+            truncate.SetLength(0);
+        }
+
+        trail.Record(Event(allowed: true) with { DecisionId = "d-after" });
+
+        var bytes = File.ReadAllBytes(path);
+        Assert.DoesNotContain((byte)0, bytes);
+        var line = Assert.Single(File.ReadAllLines(path));
+        Assert.Equal("d-after", JsonDocument.Parse(line).RootElement.GetProperty("metadata").GetProperty("uid").GetString());
+    }
+
+    [Fact]
+    public void FileSink_NewFile_IsNotWorldReadable()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // The O_APPEND file and its mode are Linux's; elsewhere the file stream's defaults apply.
+        }
+
+        var path = Path.Combine(Path.GetTempPath(), "ztgw-audit-" + Guid.NewGuid().ToString("N"), "a.jsonl");
+        using var trail = new AuditTrail(new AuditSettings { Sinks = ["file:" + path] }, Mock.Of<ILogger>());
+        trail.Record(Event(allowed: true));
+
+        var mode = File.GetUnixFileMode(path);
+        Assert.Equal(UnixFileMode.None, mode & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute));
+        Assert.Equal(UnixFileMode.None, mode & (UnixFileMode.GroupWrite | UnixFileMode.GroupExecute));
+    }
+
+    [Fact]
     public void Lines_RenderedOneAfterAnother_OnOneThread_AreEachComplete()
     {
         // The line buffer is reused per thread: a short line after a long one must not carry the long one's tail.
