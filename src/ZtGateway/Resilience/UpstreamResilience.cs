@@ -41,7 +41,7 @@ internal sealed class UpstreamResilience
 
     /// <summary>The circuit breaker of a destination, created on first use and forgotten with the destination.</summary>
     public DestinationBreaker BreakerFor(DestinationState destination) =>
-        _breakers.GetValue(destination, _ => new DestinationBreaker(_options, _time));
+        _breakers.TryGetValue(destination, out var breaker) ? breaker : _breakers.GetValue(destination, _ => new DestinationBreaker(_options, _time));
 }
 
 /// <summary>One destination's circuit: opened by connection failures and timeouts, not by the status codes it answers.</summary>

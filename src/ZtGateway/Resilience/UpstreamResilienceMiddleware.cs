@@ -62,8 +62,13 @@ internal sealed partial class UpstreamResilienceMiddleware
         var resilienceContext = ResilienceContextPool.Shared.Get(context.RequestAborted);
         try
         {
-            var outcome = await _resilience.Retry.ExecuteOutcomeAsync(
-                static (rc, attempts) => attempts.NextAsync(rc), resilienceContext, request);
+            // A retry only ever goes to another destination: with one there is nothing for the retry pipeline to do.
+            var outcome = proxy.AllDestinations.Count == 1
+                ? await request.NextAsync(resilienceContext)
+                : await _resilience.Retry.ExecuteOutcomeAsync(static (rc, attempts) => attempts.NextAsync(rc), resilienceContext, request);
+
+            // Polly hands an exception back inside the outcome; it must not pass for an answered attempt.
+            outcome.ThrowIfException();
             request.Finish(outcome.Result);
         }
         finally
