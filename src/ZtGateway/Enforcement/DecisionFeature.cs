@@ -10,4 +10,7 @@ internal sealed class DecisionFeature
     public required string TraceId { get; init; }
 
     public required Decision Decision { get; init; }
+
+    /// <summary>True when the decided service sets <c>passAuthorization</c>: only then does the caller's bearer token go upstream.</summary>
+    public bool ForwardAuthorization { get; init; }
 }

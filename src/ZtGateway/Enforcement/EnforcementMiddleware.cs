@@ -119,20 +119,17 @@ internal sealed partial class EnforcementMiddleware
             return;
         }
 
-        if (!service.PassAuthorization)
-        {
-            request.Headers.Remove("Authorization");
-        }
-
+        // Authorization is taken off the outgoing request (OutboundHeaders), unless the service sets passAuthorization.
         request.Headers.Remove("X-Forwarded-For");
         if (!traceCarried)
         {
             // Nothing records spans and the caller started no trace: the upstream still joins the decision's trace.
-            request.Headers.TraceParent = "00-" + traceId + "-" + ActivitySpanId.CreateRandom().ToHexString() + "-00";
+            request.Headers.TraceParent = TraceParent(traceId);
         }
 
         request.Headers[state.Assertions.Settings.Header] = state.Assertions.Issue(decision, token.Principal!, posture.Device, decisionId);
-        context.Features.Set(new DecisionFeature { DecisionId = decisionId, TraceId = traceId, Decision = decision });
+        var decided = new DecisionFeature { DecisionId = decisionId, TraceId = traceId, Decision = decision, ForwardAuthorization = service.PassAuthorization };
+        context.Features.Set(decided);
         context.ReassignProxyRequest(cluster);
 
         // The line is written as the response starts, so a response that was sent is always audited; the
@@ -146,6 +143,7 @@ internal sealed partial class EnforcementMiddleware
         try
         {
             await _next(context);
+            await UpstreamErrors.AnswerIfFailedAsync(context, decided);
         }
         finally
         {
@@ -167,6 +165,19 @@ internal sealed partial class EnforcementMiddleware
             ? (caller.TraceId.ToHexString(), true)
             : (ActivityTraceId.CreateRandom().ToHexString(), false);
     }
+
+    // A W3C traceparent in the decision's trace with a new parent id, built as one string.
+    private static string TraceParent(string traceId) =>
+        string.Create(55, (TraceId: traceId, Parent: ActivitySpanId.CreateRandom()), static (chars, state) =>
+        {
+            Span<byte> parent = stackalloc byte[8];
+            state.Parent.CopyTo(parent);
+            "00-".CopyTo(chars);
+            state.TraceId.CopyTo(chars[3..]);
+            chars[35] = '-';
+            Convert.TryToHexStringLower(parent, chars[36..], out _);
+            "-00".CopyTo(chars[52..]);
+        });
 
     /// <summary>One decision's audit line, written exactly once.</summary>
     private sealed class PendingAudit(AuditTrail trail, TimeProvider time, string decisionId, string traceId, Decision decision,

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Transforms;
 using ZtGateway.Continuous;
 using ZtGateway.Enforcement;
 using ZtGateway.Policy.Configuration;
@@ -48,7 +49,9 @@ internal sealed class SegmentListener : IAsyncDisposable
         builder.Services.AddSingleton(new UpstreamResilience(resilience, timeProvider));
         builder.Services.AddSingleton(continuous);
 
-        builder.Services.AddReverseProxy().LoadFromMemory([CatchAllRoute(segment.Name)], Clusters(segment, resilience));
+        builder.Services.AddReverseProxy()
+            .LoadFromMemory([CatchAllRoute(segment.Name)], Clusters(segment, resilience))
+            .AddTransforms(transforms => transforms.AddRequestTransform(OutboundHeaders.RemoveAuthorization));
 
         var app = builder.Build();
 
@@ -58,7 +61,6 @@ internal sealed class SegmentListener : IAsyncDisposable
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<EnforcementMiddleware>();
-            proxy.UseMiddleware<UpstreamErrorMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UseMiddleware<UpstreamResilienceMiddleware>();

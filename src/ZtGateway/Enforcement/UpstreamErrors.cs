@@ -1,0 +1,32 @@
+using Yarp.ReverseProxy.Forwarder;
+using ZtGateway.Policy.Engine;
+
+namespace ZtGateway.Enforcement;
+
+/// <summary>
+/// After the forwarder: when YARP could not get an answer from the upstream (dead, no healthy destination,
+/// timeout) and nothing has been sent yet, answers problem+json with an upstream reason instead of YARP's
+/// bare status. Called by the enforcement stage once the rest of the pipeline has run, so it costs no
+/// middleware layer of its own.
+/// </summary>
+internal static class UpstreamErrors
+{
+    public static Task AnswerIfFailedAsync(HttpContext context, DecisionFeature decision)
+    {
+        var error = context.GetForwarderErrorFeature();
+        if (error is null || error.Error == ForwarderError.None || context.Response.HasStarted)
+        {
+            return Task.CompletedTask;
+        }
+
+        var (reason, status) = error.Error switch
+        {
+            ForwarderError.RequestTimedOut => (ReasonCode.UpstreamTimeout, StatusCodes.Status504GatewayTimeout),
+            ForwarderError.NoAvailableDestinations => (ReasonCode.UpstreamUnavailable, StatusCodes.Status503ServiceUnavailable),
+            _ => (ReasonCode.UpstreamUnavailable, StatusCodes.Status502BadGateway),
+        };
+
+        context.Response.Headers.Clear();
+        return DenialWriter.WriteAsync(context, decision.Decision.DestinationSegment, reason, decision.DecisionId, decision.TraceId, status: status);
+    }
+}
