@@ -62,12 +62,26 @@ internal sealed partial class UpstreamResilienceMiddleware
         var resilienceContext = ResilienceContextPool.Shared.Get(context.RequestAborted);
         try
         {
-            // A retry only ever goes to another destination: with one there is nothing for the retry pipeline to do.
-            var outcome = proxy.AllDestinations.Count == 1
-                ? await request.NextAsync(resilienceContext)
-                : await _resilience.Retry.ExecuteOutcomeAsync(static (rc, attempts) => attempts.NextAsync(rc), resilienceContext, request);
+            Outcome<UpstreamAttempt> outcome;
+            try
+            {
+                // A retry only ever goes to another destination: with one there is nothing for the retry pipeline to do.
+                outcome = proxy.AllDestinations.Count == 1
+                    ? await request.NextAsync(resilienceContext)
+                    : await _resilience.Retry.ExecuteOutcomeAsync(static (rc, attempts) => attempts.NextAsync(rc), resilienceContext, request);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                outcome = Outcome.FromException<UpstreamAttempt>(ex);
+            }
 
-            // Polly hands an exception back inside the outcome; it must not pass for an answered attempt.
+            // Polly hands an exception back inside the outcome: it is a failed attempt, never an answered one.
+            if (outcome.Exception is { } failure and not OperationCanceledException)
+            {
+                request.Fail(failure);
+                return;
+            }
+
             outcome.ThrowIfException();
             request.Finish(outcome.Result);
         }
@@ -188,6 +202,20 @@ internal sealed partial class UpstreamResilienceMiddleware
             Log.NoDestinationReached(owner._logger, service, segment, _tried.Count);
         }
 
+        /// <summary>Something in the forwarding pipeline threw: the request is answered 502, never 500 and never as a success.</summary>
+        public void Fail(Exception exception)
+        {
+            owner._telemetry.UpstreamFailed(segment, service, "other");
+            Log.ForwardingFailed(owner._logger, service, segment, exception);
+            if (context.Response.HasStarted)
+            {
+                return;
+            }
+
+            context.Response.StatusCode = StatusCodes.Status502BadGateway;
+            context.Features.Set<IForwarderErrorFeature>(new ForwardingFailed(exception));
+        }
+
         private DestinationState? NextCandidate()
         {
             DestinationState? best = null;
@@ -223,8 +251,19 @@ internal sealed partial class UpstreamResilienceMiddleware
         public Exception? Exception => exception;
     }
 
+    private sealed class ForwardingFailed(Exception exception) : IForwarderErrorFeature
+    {
+        public ForwarderError Error => ForwarderError.Request;
+
+        public Exception? Exception => exception;
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(EventId = 1103, Level = LogLevel.Error,
+            Message = "Service {Service} of segment {Segment}: forwarding failed; answering 502")]
+        public static partial void ForwardingFailed(ILogger logger, string service, string segment, Exception exception);
+
         [LoggerMessage(EventId = 1101, Level = LogLevel.Warning,
             Message = "Service {Service}: destination {Failed} could not be reached; trying {Next}")]
         public static partial void TryingAnother(ILogger logger, string service, string failed, string next);
