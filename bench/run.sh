@@ -28,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-UPSTREAM=127.0.0.1:18080; NGINX=127.0.0.1:18081; BARE=127.0.0.1:18082; GATEWAY=127.0.0.1:18083
+UPSTREAM=127.0.0.1:18080; NGINX=127.0.0.1:18081; BARE=127.0.0.1:18082; GATEWAY=127.0.0.1:18083; DENIES=127.0.0.1:18085
 
 echo "building (Release)" >&2
 dotnet build -c Release -v q -nologo src/ZtGateway/ZtGateway.csproj >/dev/null
@@ -71,6 +71,7 @@ identity:
   issuers:
     - { name: bench, type: jwks, issuer: https://idp.bench, jwksFile: keys/idp.jwks.json, audiences: [ztgw] }
 device:
+  maxAge: 1h                      # a long run must not outlive its device assertion
   issuers:
     - { issuer: https://posture.bench, jwksFile: keys/posture.jwks.json }
 assertion: { issuer: https://ztgw.bench, signingKeyFile: keys/gateway-signing.pem }
@@ -99,16 +100,26 @@ routes:
 YAML
 ztgw dev keys --config "$work/gw/gateway.yaml" >/dev/null
 token=$(ztgw dev token --config "$work/gw/gateway.yaml" --sub alice --groups finance-auditors --amr pwd,mfa --auth-age 1m --lifetime 2h)
-posture=$(ztgw dev posture --config "$work/gw/gateway.yaml" --device laptop-7 --segment finance --compliant --managed --risk low --user alice --lifetime 15m)
+posture=$(ztgw dev posture --config "$work/gw/gateway.yaml" --device laptop-7 --segment finance --compliant --managed --risk low --user alice --lifetime 1h)
 ztgw dev token --config "$work/gw/gateway.yaml" --sub alice --groups finance-auditors --amr pwd,mfa --auth-age 1m --lifetime 2h --count "$DISTINCT" >"$work/tokens.txt"
 
 dotnet "$root/src/ZtGateway/bin/Release/net10.0/ztgw.dll" run --config "$work/gw/gateway.yaml" >"$work/gateway.out" 2>"$work/gateway.log" &
 gw_pid=$!; pids+=("$gw_pid")
 
+# The same gateway and keys with `audit.allows: false` (an operator's choice: only refusals are written), on its
+# own ports: the difference to gateway-reused is what writing one audit line per allowed request costs.
+cp -r "$work/gw" "$work/gw-denies"
+sed -i "s#listen: http://$GATEWAY#listen: http://$DENIES#; s#listen: http://127.0.0.1:18084#listen: http://127.0.0.1:18086#" "$work/gw-denies/segments/"*.yaml
+sed -i "s#^audit: .*#audit: { sinks: [\"file:$work/audit-denies.jsonl\"], allows: false }#" "$work/gw-denies/gateway.yaml"
+dotnet "$root/src/ZtGateway/bin/Release/net10.0/ztgw.dll" run --config "$work/gw-denies/gateway.yaml" >"$work/gateway-denies.out" 2>"$work/gateway-denies.log" &
+denies_pid=$!; pids+=("$denies_pid")
+
 wait_for() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no answer from $1" >&2; exit 1; }
-wait_for "http://$UPSTREAM/"; wait_for "http://$NGINX/"; wait_for "http://$BARE/"; wait_for "http://$GATEWAY/"
-status=$(curl -s -o /dev/null -w '%{http_code}' "http://$GATEWAY/x" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture")
-[ "$status" = 200 ] || { echo "the gateway refused the benchmark request ($status); see $work/gateway.log" >&2; exit 1; }
+wait_for "http://$UPSTREAM/"; wait_for "http://$NGINX/"; wait_for "http://$BARE/"; wait_for "http://$GATEWAY/"; wait_for "http://$DENIES/"
+for gw in "$GATEWAY" "$DENIES"; do
+  status=$(curl -s -o /dev/null -w '%{http_code}' "http://$gw/x" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture")
+  [ "$status" = 200 ] || { echo "the gateway on $gw refused the benchmark request ($status); see $work/gateway*.log" >&2; exit 1; }
+done
 
 cat > "$work/distinct.lua" <<'LUA'
 local tokens = {}
@@ -151,6 +162,7 @@ measure() { # name url pid(or -) extra wrk args...
 for url in "http://$UPSTREAM/x" "http://$NGINX/x"; do wrk -t1 -c"$CONNECTIONS" -d3s "$url" >/dev/null; done
 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "http://$BARE/x" >/dev/null
 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture" "http://$GATEWAY/x" >/dev/null
+wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture" "http://$DENIES/x" >/dev/null
 ZTGW_TOKENS="$work/tokens.txt" wrk -t1 -c"$CONNECTIONS" -d3s -H "X-Device-Posture: $posture" -s "$work/distinct.lua" "http://$GATEWAY/x" >/dev/null
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -160,6 +172,7 @@ for round in $(seq 1 "$ROUNDS"); do
   measure bare-yarp "http://$BARE/x" "$bare_pid"
   measure gateway-reused "http://$GATEWAY/x" "$gw_pid" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture"
   ZTGW_TOKENS="$work/tokens.txt" measure gateway-distinct "http://$GATEWAY/x" "$gw_pid" -H "X-Device-Posture: $posture" -s "$work/distinct.lua"
+  measure gateway-denies-only "http://$DENIES/x" "$denies_pid" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture"
 done
 
 audited=$(wc -l <"$work/audit.jsonl")
@@ -184,9 +197,9 @@ for n, s in summary.items():
     s["vs_bare_yarp"] = round(s["rps"] / bare, 3); s["vs_nginx"] = round(s["rps"] / nginx, 3)
 doc = {"duration": sys.argv[4], "rounds": int(sys.argv[5]), "connections": int(sys.argv[6]), "audit_lines": int(sys.argv[3]), "targets": summary}
 json.dump(doc, open(sys.argv[2], "w"), indent=2)
-print(f"{'target':18} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10} {'x bare':>7} {'x nginx':>7} {'non-2xx':>7}")
+print(f"{'target':20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10} {'x bare':>7} {'x nginx':>7} {'non-2xx':>7}")
 for n, s in summary.items():
     cpu = "" if s["cpu_us_per_request"] is None else f"{s['cpu_us_per_request']:.1f}"
-    print(f"{n:18} {s['rps']:9.0f} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} {cpu:>10} {s['vs_bare_yarp']:7.2f} {s['vs_nginx']:7.2f} {s['non_2xx']:7d}")
+    print(f"{n:20} {s['rps']:9.0f} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} {cpu:>10} {s['vs_bare_yarp']:7.2f} {s['vs_nginx']:7.2f} {s['non_2xx']:7d}")
 print(f"medians of {doc['rounds']} interleaved rounds; written to {sys.argv[2]}")
 PY
