@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-DURATION=${DURATION:-10s}     # per measurement
-ROUNDS=${ROUNDS:-3}           # interleaved repetitions of every target
+DURATION=${DURATION:-4s}      # per measurement
+ROUNDS=${ROUNDS:-8}           # interleaved repetitions of every target: many short rounds follow a machine whose speed drifts
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 DISTINCT=${DISTINCT:-2000}    # tokens in the distinct-token run
@@ -152,7 +152,7 @@ measure() { # name url pid(or -) extra wrk args...
   errors=$(awk '/Non-2xx/ {print $5}' <<<"$out"); errors=${errors:-0}
   local cpu=""
   [ "$pid" != - ] && cpu=$(awk -v d=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "$cpu" "$errors" >>"$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$rps" "$p50" "$p99" "$cpu" "$errors" >>"$results"
   echo "  $name: $rps req/s, p50 $p50, p99 $p99, cpu ${cpu:-n/a} us/req, non-2xx $errors" >&2
 }
 
@@ -184,22 +184,33 @@ def ms(v):
     m = re.match(r"([\d.]+)(us|ms|s)", v or "")
     return None if not m else float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
 targets = {}
-for name, rps, p50, p99, cpu, errors in rows:
+by_round = {}
+for rnd, name, rps, p50, p99, cpu, errors in rows:
     t = targets.setdefault(name, {"rps": [], "p50": [], "p99": [], "cpu": [], "errors": 0})
     t["rps"].append(float(rps)); t["p50"].append(ms(p50)); t["p99"].append(ms(p99))
     if cpu: t["cpu"].append(float(cpu))
     t["errors"] += int(errors)
-summary = {n: {"rps": statistics.median(t["rps"]), "p50_ms": statistics.median(t["p50"]), "p99_ms": statistics.median(t["p99"]),
-               "cpu_us_per_request": statistics.median(t["cpu"]) if t["cpu"] else None, "non_2xx": t["errors"], "runs": len(t["rps"])}
-           for n, t in targets.items()}
-bare, nginx = summary["bare-yarp"]["rps"], summary["nginx"]["rps"]
-for n, s in summary.items():
-    s["vs_bare_yarp"] = round(s["rps"] / bare, 3); s["vs_nginx"] = round(s["rps"] / nginx, 3)
+    by_round.setdefault(rnd, {})[name] = {"rps": float(rps), "p99": ms(p99), "cpu": float(cpu) if cpu else None}
+# Ratios are taken within a round (targets measured seconds apart) and then the median over rounds, so that a
+# machine that is faster in one round than in the next moves every target of that round together.
+def per_round(name, f):
+    values = [f(r[name], r) for r in by_round.values() if name in r and "bare-yarp" in r and "nginx" in r]
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+summary = {}
+for n, t in targets.items():
+    summary[n] = {"rps": statistics.median(t["rps"]), "p50_ms": statistics.median(t["p50"]), "p99_ms": statistics.median(t["p99"]),
+                  "cpu_us_per_request": statistics.median(t["cpu"]) if t["cpu"] else None, "non_2xx": t["errors"], "runs": len(t["rps"]),
+                  "vs_bare_yarp": round(per_round(n, lambda x, r: x["rps"] / r["bare-yarp"]["rps"]), 3),
+                  "vs_nginx": round(per_round(n, lambda x, r: x["rps"] / r["nginx"]["rps"]), 3),
+                  "cpu_vs_bare_yarp": None if not t["cpu"] else round(per_round(n, lambda x, r: x["cpu"] / r["bare-yarp"]["cpu"]), 3),
+                  "p99_ms_over_bare_yarp": round(per_round(n, lambda x, r: x["p99"] - r["bare-yarp"]["p99"]), 3)}
 doc = {"duration": sys.argv[4], "rounds": int(sys.argv[5]), "connections": int(sys.argv[6]), "audit_lines": int(sys.argv[3]), "targets": summary}
 json.dump(doc, open(sys.argv[2], "w"), indent=2)
-print(f"{'target':20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10} {'x bare':>7} {'x nginx':>7} {'non-2xx':>7}")
+print(f"{'target':20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10} {'x bare':>7} {'x nginx':>7} {'cpu x bare':>10} {'p99 +ms':>8} {'non-2xx':>7}")
 for n, s in summary.items():
     cpu = "" if s["cpu_us_per_request"] is None else f"{s['cpu_us_per_request']:.1f}"
-    print(f"{n:20} {s['rps']:9.0f} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} {cpu:>10} {s['vs_bare_yarp']:7.2f} {s['vs_nginx']:7.2f} {s['non_2xx']:7d}")
-print(f"medians of {doc['rounds']} interleaved rounds; written to {sys.argv[2]}")
+    cpux = "" if s["cpu_vs_bare_yarp"] is None else f"{s['cpu_vs_bare_yarp']:.2f}"
+    print(f"{n:20} {s['rps']:9.0f} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} {cpu:>10} {s['vs_bare_yarp']:7.2f} {s['vs_nginx']:7.2f} {cpux:>10} {s['p99_ms_over_bare_yarp']:8.2f} {s['non_2xx']:7d}")
+print(f"req/s, p50, p99, cpu: medians of {doc['rounds']} interleaved rounds; x bare, x nginx, cpu x bare, p99 +ms: medians of the per-round ratios and differences; written to {sys.argv[2]}")
 PY
