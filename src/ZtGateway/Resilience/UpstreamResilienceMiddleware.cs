@@ -52,8 +52,33 @@ internal sealed partial class UpstreamResilienceMiddleware
     // Every destination is marked unhealthy: the forwarder answers no-available-destinations itself.
     private async Task NoHealthyDestinationAsync(HttpContext context, DecisionFeature decision)
     {
-        await _next(context);
-        _telemetry.UpstreamFailed(decision.Decision.DestinationSegment, decision.Decision.Service ?? string.Empty, "no-destination");
+        var segment = decision.Decision.DestinationSegment;
+        var service = decision.Decision.Service ?? string.Empty;
+        try
+        {
+            await _next(context);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Failed(context, segment, service, ex);
+            return;
+        }
+
+        _telemetry.UpstreamFailed(segment, service, "no-destination");
+    }
+
+    // Something in the forwarding pipeline threw: the request is answered 502, never 500 and never as a success.
+    private void Failed(HttpContext context, string segment, string service, Exception exception)
+    {
+        _telemetry.UpstreamFailed(segment, service, "other");
+        Log.ForwardingFailed(_logger, service, segment, exception);
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status502BadGateway;
+        context.Features.Set<IForwarderErrorFeature>(new ForwardingFailed(exception));
     }
 
     private async Task ForwardAsync(HttpContext context, Yarp.ReverseProxy.Model.IReverseProxyFeature proxy, DecisionFeature decision)
@@ -202,19 +227,8 @@ internal sealed partial class UpstreamResilienceMiddleware
             Log.NoDestinationReached(owner._logger, service, segment, _tried.Count);
         }
 
-        /// <summary>Something in the forwarding pipeline threw: the request is answered 502, never 500 and never as a success.</summary>
-        public void Fail(Exception exception)
-        {
-            owner._telemetry.UpstreamFailed(segment, service, "other");
-            Log.ForwardingFailed(owner._logger, service, segment, exception);
-            if (context.Response.HasStarted)
-            {
-                return;
-            }
-
-            context.Response.StatusCode = StatusCodes.Status502BadGateway;
-            context.Features.Set<IForwarderErrorFeature>(new ForwardingFailed(exception));
-        }
+        /// <summary>Something in the forwarding pipeline threw: answered 502 upstream-unavailable.</summary>
+        public void Fail(Exception exception) => owner.Failed(context, segment, service, exception);
 
         private DestinationState? NextCandidate()
         {

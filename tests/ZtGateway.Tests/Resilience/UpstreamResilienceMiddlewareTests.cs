@@ -16,6 +16,7 @@ public sealed class UpstreamResilienceMiddlewareTests
     [Theory]
     [InlineData(1)] // one destination: no retry pipeline
     [InlineData(2)] // several: through Polly's retry pipeline, which hands exceptions back inside its outcome
+    [InlineData(0)] // none healthy: straight to the forwarder, which answers no-available-destinations
     public async Task ForwardingThrows_Answers502UpstreamUnavailable_NeverASuccess(int destinations)
     {
         using var telemetry = GatewayTelemetry.Create(new TelemetrySettings(), "hr", _ => null);
@@ -62,8 +63,9 @@ public sealed class UpstreamResilienceMiddlewareTests
         var context = new DefaultHttpContext();
         context.Request.Method = "GET";
         context.Response.Body = new MemoryStream();
-        var all = Enumerable.Range(0, destinations).Select(i => new DestinationState("payroll-" + i)).ToList();
-        context.Features.Set<IReverseProxyFeature>(new ReverseProxyFeature { AllDestinations = all, AvailableDestinations = all });
+        var all = Enumerable.Range(0, Math.Max(destinations, 1)).Select(i => new DestinationState("payroll-" + i)).ToList();
+        var available = destinations == 0 ? new List<DestinationState>() : all;
+        context.Features.Set<IReverseProxyFeature>(new ReverseProxyFeature { AllDestinations = all, AvailableDestinations = available });
         decided = new DecisionFeature
         {
             DecisionId = "d-1",
