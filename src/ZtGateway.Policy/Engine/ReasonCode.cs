@@ -71,6 +71,15 @@ public enum ReasonCode
 
     /// <summary><c>upstream-timeout</c></summary>
     UpstreamTimeout,
+
+    /// <summary><c>path-invalid</c>: a request target that an upstream could read as another path.</summary>
+    PathInvalid,
+
+    /// <summary><c>rate-limited</c>: the source sent more refused requests than <c>gateway.limits.refusalsPerSource</c>.</summary>
+    RateLimited,
+
+    /// <summary><c>internal-error</c>: the gateway failed unexpectedly; nothing was forwarded.</summary>
+    InternalError,
 }
 
 /// <summary>Conversions of <see cref="ReasonCode"/>.</summary>
@@ -83,6 +92,7 @@ public static class ReasonCodes
         "device-noncompliant", "device-unmanaged", "device-risk-too-high", "device-quarantined",
         "principal-quarantined", "segment-not-allowed", "source-mismatch", "no-matching-rule",
         "denied-by-rule", "grant-expired", "upstream-unavailable", "upstream-timeout",
+        "path-invalid", "rate-limited", "internal-error",
     ];
 
     /// <summary>The kebab-case code, e.g. <c>segment-not-allowed</c>. Never allocates.</summary>

@@ -9,6 +9,9 @@ internal static class ReasonStatus
     {
         ReasonCode.Allowed => StatusCodes.Status200OK,
         ReasonCode.RouteNotFound => StatusCodes.Status404NotFound,
+        ReasonCode.PathInvalid => StatusCodes.Status400BadRequest,
+        ReasonCode.RateLimited => StatusCodes.Status429TooManyRequests,
+        ReasonCode.InternalError => StatusCodes.Status503ServiceUnavailable,
         ReasonCode.TokenMissing or ReasonCode.TokenInvalid or ReasonCode.TokenExpired or ReasonCode.TokenRevoked
             or ReasonCode.MfaRequired or ReasonCode.AuthTooOld or ReasonCode.AcrInsufficient => StatusCodes.Status401Unauthorized,
         ReasonCode.UpstreamUnavailable => StatusCodes.Status503ServiceUnavailable,
@@ -41,6 +44,9 @@ internal static class ReasonStatus
         ReasonCode.GrantExpired => "The access grant has expired",
         ReasonCode.UpstreamUnavailable => "The upstream service is unavailable",
         ReasonCode.UpstreamTimeout => "The upstream service did not answer in time",
+        ReasonCode.PathInvalid => "The request path is ambiguous and is never forwarded",
+        ReasonCode.RateLimited => "Too many refused requests from this source",
+        ReasonCode.InternalError => "The gateway could not decide this request",
         _ => "Allowed",
     };
 }
