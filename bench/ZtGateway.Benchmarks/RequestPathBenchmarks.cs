@@ -58,7 +58,8 @@ public class RequestPathBenchmarks
             Issuer = "https://posture.bench", Audience = "ztgw",
         }, DevKeys.LoadSigningCredentials(DevKeys.PrivateKeyPathFor(postureJwks)), TimeProvider.System);
 
-        _assertions = AssertionIssuer.LoadOrCreate(new AssertionSettings { SigningKeyFile = Path.Combine(_directory, "signing.pem") }, TimeProvider.System, NullLogger.Instance);
+        DevKeys.CreateSigningKey(Path.Combine(_directory, "signing.pem"), overwrite: true);
+        _assertions = AssertionIssuer.Load(new AssertionSettings { SigningKeyFile = Path.Combine(_directory, "signing.pem") }, TimeProvider.System);
         _principal = _cold.ValidateAsync(_header, default).AsTask().GetAwaiter().GetResult().Principal
             ?? throw new InvalidOperationException("the benchmark token does not verify");
         _cached.ValidateAsync(_header, default).AsTask().GetAwaiter().GetResult();

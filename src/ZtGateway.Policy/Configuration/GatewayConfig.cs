@@ -169,7 +169,7 @@ public sealed record AssertionSettings
     /// <summary>The <c>iss</c> of gateway assertions. Defaults to <c>https://ztgw.example</c>.</summary>
     public string Issuer { get; init; } = "https://ztgw.example";
 
-    /// <summary>Absolute path of the EC P-256 signing key (PEM); generated at first start if absent.</summary>
+    /// <summary>Absolute path of the EC P-256 signing key (PEM); it must exist, a start never creates it.</summary>
     public string SigningKeyFile { get; init; } = "keys/gateway-signing.pem";
 
     /// <summary>Assertion lifetime. Defaults to 60 seconds.</summary>

@@ -95,7 +95,13 @@ internal sealed partial class GatewayFileMapper
             case IssuerType.Jwks:
                 NotApplicable(map, scoped, "jwks", "instance", "tenantId", "authority", "requireHttpsMetadata");
                 issuer = scoped.NonEmptyString(map.Required("issuer", where), "issuer");
-                jwksFile = scoped.ResolvedPath(map.Required("jwksFile", where), "jwksFile", baseDirectory);
+                var jwksNode = map.Required("jwksFile", where);
+                jwksFile = scoped.ResolvedPath(jwksNode, "jwksFile", baseDirectory);
+                if (jwksFile is not null)
+                {
+                    keyLocations.Jwks.Add((jwksFile, jwksNode!.Location, where + ": jwksFile"));
+                }
+
                 break;
             default:
                 // Without a valid type the type-specific keys cannot be judged; still accept them as known.
@@ -189,7 +195,13 @@ internal sealed partial class GatewayFileMapper
             var where = map.Get("issuer") is ScalarNode { IsNull: false } written ? $"{kind} '{written.Value}'" : $"{listName} entry {i + 1}";
             var scoped = reader.Scoped(where);
             var issuer = scoped.NonEmptyString(map.Required("issuer", where), "issuer");
-            var jwksFile = scoped.ResolvedPath(map.Get("jwksFile"), "jwksFile", baseDirectory);
+            var jwksNode = map.Get("jwksFile");
+            var jwksFile = scoped.ResolvedPath(jwksNode, "jwksFile", baseDirectory);
+            if (jwksFile is not null)
+            {
+                keyLocations.Jwks.Add((jwksFile, jwksNode!.Location, where + ": jwksFile"));
+            }
+
             var jwksUri = scoped.HttpUrl(map.Get("jwksUri"), "jwksUri");
             var hasFile = map.Has("jwksFile");
             var hasUri = map.Has("jwksUri");

@@ -13,7 +13,14 @@ internal sealed record GatewayFile(
     GatewayConfig Config,
     SourceLocation PolicyDirLocation,
     bool PolicyDirUsable,
-    ListenAddress? ManagementListen);
+    ListenAddress? ManagementListen)
+{
+    /// <summary>Where each key file is named, for <see cref="KeyFiles.Check"/>.</summary>
+    public KeyLocations KeyLocations { get; init; } = new();
+
+    /// <summary>False when the file was not a mapping (only defaults were taken).</summary>
+    public bool Mapped { get; init; }
+}
 
 /// <summary>Maps the nodes of gateway.yaml (DESIGN.md 2.1) to <see cref="GatewayConfig"/>.</summary>
 internal sealed partial class GatewayFileMapper
@@ -23,6 +30,7 @@ internal sealed partial class GatewayFileMapper
     private readonly NodeReader reader;
     private readonly string filePath;
     private readonly string baseDirectory;
+    private readonly KeyLocations keyLocations = new();
 
     private GatewayFileMapper(NodeReader reader, string filePath)
     {
@@ -69,7 +77,7 @@ internal sealed partial class GatewayFileMapper
             Audit = ReadAudit(map.Get("audit")),
         };
         map.Complete(WhereFile);
-        return new GatewayFile(config, policyDirLocation, policyDirUsable, management);
+        return new GatewayFile(config, policyDirLocation, policyDirUsable, management) { KeyLocations = keyLocations, Mapped = true };
     }
 
     private GatewaySettings DefaultGateway()
@@ -133,10 +141,16 @@ internal sealed partial class GatewayFileMapper
     {
         var defaults = new AssertionSettings();
         var settings = defaults with { SigningKeyFile = Resolve(defaults.SigningKeyFile) };
+        keyLocations.SigningKey = node?.Location ?? new SourceLocation(filePath, 1, 1);
         var map = reader.Mapping(node, "assertion");
         if (map is null)
         {
             return settings;
+        }
+
+        if (map.Has("signingKeyFile"))
+        {
+            keyLocations.SigningKey = map.KeyLocation("signingKeyFile");
         }
 
         settings = settings with

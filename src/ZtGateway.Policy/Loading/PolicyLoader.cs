@@ -21,10 +21,17 @@ public static class PolicyLoader
     /// The policy and its warnings when there is no error; otherwise no policy and every diagnostic, sorted by file,
     /// line and column.
     /// </returns>
-    public static PolicyLoadResult Load(string gatewayFile, TimeProvider timeProvider)
+    public static PolicyLoadResult Load(string gatewayFile, TimeProvider timeProvider) => Load(gatewayFile, timeProvider, PolicyLoadOptions.Default);
+
+    /// <summary>
+    /// Loads as <see cref="Load(string, TimeProvider)"/> does; <paramref name="options"/> says whether the key files the
+    /// policy names are checked (a missing or unreadable trust file is an error at the line that names it).
+    /// </summary>
+    public static PolicyLoadResult Load(string gatewayFile, TimeProvider timeProvider, PolicyLoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(gatewayFile);
         ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(options);
 
         var diagnostics = new DiagnosticBag();
         var gatewayPath = NodeReader.ResolvePath(Directory.GetCurrentDirectory(), gatewayFile);
@@ -68,6 +75,10 @@ public static class PolicyLoader
         }
 
         PolicyChecks.Run(gateway, segments, diagnostics);
+        if (options.KeyFiles == KeyFileCheck.Required && gateway.Mapped)
+        {
+            KeyFiles.Check(gateway.Config, gateway.KeyLocations, diagnostics);
+        }
         if (diagnostics.HasErrors)
         {
             return new PolicyLoadResult(null, diagnostics.Sorted());

@@ -14,7 +14,7 @@ namespace ZtGateway.Assertion;
 /// <summary>
 /// Signs the identity handed to upstreams (DESIGN.md section 3): an ES256 JWT per forwarded request,
 /// audience = the service, with the decision that let it through. The key is EC P-256 from
-/// <c>assertion.signingKeyFile</c>, created with mode 0600 at first start when absent.
+/// <c>assertion.signingKeyFile</c>, which must exist (a start never creates it; <c>ztgw dev keys</c> writes a development one).
 /// </summary>
 /// <remarks>
 /// A signed assertion is reused for the same validated token, the same verified device assertion and the same
@@ -23,7 +23,7 @@ namespace ZtGateway.Assertion;
 /// except that its <c>decision_id</c>, <c>jti</c> and <c>iat</c> are those of the request that minted it. A
 /// denied request never reaches the issuer, so revocation and quarantine stop reuse at once.
 /// </remarks>
-internal sealed partial class AssertionIssuer : IDisposable
+internal sealed class AssertionIssuer : IDisposable
 {
     /// <summary>At most this many reusable assertions are held; past it the expired ones go, or else all of them.</summary>
     internal const int MaxReusable = 16_384;
@@ -63,36 +63,32 @@ internal sealed partial class AssertionIssuer : IDisposable
     /// <summary>The public key set served at <c>/.well-known/ztgw/jwks.json</c>.</summary>
     public string JwksJson { get; }
 
-    public static AssertionIssuer LoadOrCreate(AssertionSettings settings, TimeProvider time, ILogger logger)
+    /// <summary>Reads the EC P-256 signing key at <see cref="AssertionSettings.SigningKeyFile"/>; never creates one.</summary>
+    /// <exception cref="IOException">The file is missing or cannot be read.</exception>
+    /// <exception cref="InvalidOperationException">The file holds no EC P-256 private key.</exception>
+    public static AssertionIssuer Load(AssertionSettings settings, TimeProvider time)
     {
         var path = settings.SigningKeyFile;
         var key = ECDsa.Create();
-        if (File.Exists(path))
+        try
         {
             key.ImportFromPem(File.ReadAllText(path));
-            if (key.KeySize != 256)
-            {
-                key.Dispose();
-                throw new InvalidOperationException($"{path}: the assertion signing key must be EC P-256");
-            }
         }
-        else
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
         {
-            key.GenerateKey(ECCurve.NamedCurves.nistP256);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
+            key.Dispose();
+            throw new InvalidOperationException($"{path}: no EC private key in PEM form ({ex.Message})", ex);
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
 
-            using (var file = new FileStream(path, options))
-            using (var writer = new StreamWriter(file))
-            {
-                writer.Write(key.ExportPkcs8PrivateKeyPem());
-            }
-
-            Log.KeyCreated(logger, path);
+        if (key.KeySize != 256)
+        {
+            key.Dispose();
+            throw new InvalidOperationException($"{path}: the assertion signing key must be EC P-256");
         }
 
         return new AssertionIssuer(settings, key, time);
@@ -250,11 +246,5 @@ internal sealed partial class AssertionIssuer : IDisposable
 
         public override int GetHashCode() =>
             HashCode.Combine(RuntimeHelpers.GetHashCode(_principal), _device is null ? 0 : RuntimeHelpers.GetHashCode(_device), RuntimeHelpers.GetHashCode(_decision));
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Created assertion signing key {Path} (mode 0600); upstreams fetch its public half from /.well-known/ztgw/jwks.json")]
-        public static partial void KeyCreated(ILogger logger, string path);
     }
 }

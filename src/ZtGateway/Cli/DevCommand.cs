@@ -22,7 +22,7 @@ internal static class DevCommand
     {
         var config = ZtgwCommand.ConfigOption();
         var force = new Option<bool>("--force") { Description = "Replace key files that exist" };
-        var command = new Command("keys", "Write the development IdP, posture and signal key pairs the config names") { config, force };
+        var command = new Command("keys", "Write the development IdP, posture and signal key pairs and the gateway signing key the config names") { config, force };
         command.SetAction(parse =>
         {
             var gateway = LoadGateway(parse.GetValue(config)!, errors);
@@ -46,6 +46,17 @@ internal static class DevCommand
                 {
                     Write(output, jwks, overwrite, rsa: false);
                 }
+            }
+
+            var signing = gateway.Assertion.SigningKeyFile;
+            if (File.Exists(signing) && !overwrite)
+            {
+                output.WriteLine($"kept    {Path.GetRelativePath(Directory.GetCurrentDirectory(), signing)} (use --force to replace)");
+            }
+            else
+            {
+                DevKeys.CreateSigningKey(signing, overwrite: true);
+                output.WriteLine($"wrote   {Path.GetRelativePath(Directory.GetCurrentDirectory(), signing)}");
             }
 
             output.WriteLine("These keys are for development only.");
@@ -331,7 +342,8 @@ internal static class DevCommand
 
     private static GatewayConfig? LoadGateway(string path, TextWriter errors)
     {
-        var result = PolicyLoader.Load(Path.GetFullPath(path), TimeProvider.System);
+        // The development commands make or use key files; they do not need them to exist beforehand.
+        var result = PolicyLoader.Load(Path.GetFullPath(path), TimeProvider.System, new PolicyLoadOptions { KeyFiles = KeyFileCheck.Skip });
         if (!result.Succeeded)
         {
             DiagnosticPrinter.Print(errors, result.Diagnostics);

@@ -10,7 +10,8 @@ internal static class PolicyArguments
     /// <summary>Loads the policy; on errors prints every diagnostic to <paramref name="errors"/> and returns null.</summary>
     public static PolicySet? Load(string path, TimeProvider clock, TextWriter errors)
     {
-        var result = PolicyLoader.Load(Path.GetFullPath(path), clock);
+        // Analyses read the policy's meaning; the key files belong to a deployment and are not opened.
+        var result = PolicyLoader.Load(Path.GetFullPath(path), clock, new PolicyLoadOptions { KeyFiles = KeyFileCheck.Skip });
         if (!result.Succeeded)
         {
             DiagnosticPrinter.Print(errors, result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));

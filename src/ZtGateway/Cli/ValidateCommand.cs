@@ -9,11 +9,16 @@ internal static class ValidateCommand
     public static Command Create(TextWriter output, TextWriter errors)
     {
         var config = ZtgwCommand.ConfigOption();
-        var command = new Command("validate", "Check gateway.yaml and every segment file; report every error") { config };
+        var noKeyFiles = new Option<bool>("--no-key-files")
+        {
+            Description = "Do not open the key files the config names (checking a policy away from its deployment)",
+        };
+        var command = new Command("validate", "Check gateway.yaml, every segment file and the key files they name; report every error") { config, noKeyFiles };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(config)!;
-            var result = PolicyLoader.Load(Path.GetFullPath(path), TimeProvider.System);
+            var options = new PolicyLoadOptions { KeyFiles = parse.GetValue(noKeyFiles) ? KeyFileCheck.Skip : KeyFileCheck.Required };
+            var result = PolicyLoader.Load(Path.GetFullPath(path), TimeProvider.System, options);
             DiagnosticPrinter.Print(result.Succeeded ? output : errors, result.Diagnostics);
             if (!result.Succeeded)
             {

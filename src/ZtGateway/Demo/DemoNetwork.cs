@@ -77,6 +77,7 @@ internal sealed class DemoNetwork : IAsyncDisposable
         PostureKey = DevKeys.LoadSigningCredentials(Path.Combine(Directory, "keys", "posture.key.pem"));
         SignalKey = DevKeys.LoadSigningCredentials(Path.Combine(Directory, "keys", "edr.key.pem"));
 
+        DevKeys.CreateSigningKey(Path.Combine(Directory, "keys", "gateway-signing.pem"), overwrite: true);
         DemoConfig.Write(Directory, IdentityProvider.Authority, ports);
 
         foreach (var (service, segment) in new[] { ("ledger", "finance"), ("payroll", "hr"), ("builds", "engineering") })
@@ -94,7 +95,6 @@ internal sealed class DemoNetwork : IAsyncDisposable
         {
             ConfigPath = ConfigPath,
             WatchForChanges = false,
-            CreateMissingDevKeys = false,
             LoggerFactory = loggerFactory,
         }, cancellationToken);
         if (host is null)

@@ -38,6 +38,23 @@ internal static class DevKeys
         Write(privatePemPath, jwksPath, ecdsa.ExportPkcs8PrivateKeyPem(), PublicJwk(ecdsa));
     }
 
+    /// <summary>
+    /// Creates the gateway's EC P-256 assertion signing key as PKCS#8 PEM (mode 0600 on Unix); upstreams fetch its
+    /// public half from <c>/.well-known/ztgw/jwks.json</c>.
+    /// </summary>
+    /// <exception cref="IOException">The file exists and <paramref name="overwrite"/> is false.</exception>
+    public static void CreateSigningKey(string privatePemPath, bool overwrite)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(privatePemPath);
+        if (!overwrite && File.Exists(privatePemPath))
+        {
+            throw new IOException($"{privatePemPath} already exists; pass overwrite to replace it.");
+        }
+
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        WriteFile(privatePemPath, ecdsa.ExportPkcs8PrivateKeyPem(), ownerOnly: true);
+    }
+
     /// <summary>The private key that belongs beside a JWKS: <c>keys/idp.jwks.json</c> gives <c>keys/idp.key.pem</c>.</summary>
     public static string PrivateKeyPathFor(string jwksPath)
     {

@@ -98,15 +98,10 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             return (null, [new Diagnostic(DiagnosticSeverity.Error, location, $"--segment '{options.Segment}' is not a segment of this policy")]);
         }
 
-        if (options.CreateMissingDevKeys)
-        {
-            DevKeyBootstrap.EnsureKeys(policy.Gateway, logger);
-        }
-
         AssertionIssuer assertions;
         try
         {
-            assertions = AssertionIssuer.LoadOrCreate(policy.Gateway.Assertion, options.TimeProvider, logger);
+            assertions = AssertionIssuer.Load(policy.Gateway.Assertion, options.TimeProvider);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
         {
@@ -206,11 +201,6 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
                 Log.ReloadDiagnostic(_logger, diagnostic.Format());
                 Log.ReloadRejected(_logger, State.Current.Policy.Version);
                 return new PolicyLoadResult(null, [.. loaded.Diagnostics, diagnostic]);
-            }
-
-            if (_options.CreateMissingDevKeys)
-            {
-                DevKeyBootstrap.EnsureKeys(policy.Gateway, _logger);
             }
 
             // Clusters first, so a service the new policy allows is routable the moment the policy is live.

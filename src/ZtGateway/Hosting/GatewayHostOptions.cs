@@ -20,9 +20,6 @@ internal sealed record GatewayHostOptions
     /// <summary>How often the policy files are checked for change. Defaults to 500 ms.</summary>
     public TimeSpan WatchInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Create missing development key files that the config names. Defaults to true.</summary>
-    public bool CreateMissingDevKeys { get; init; } = true;
-
     /// <summary>Handler for identity-provider metadata and key fetches; null uses a default one.</summary>
     public HttpMessageHandler? Backchannel { get; init; }
 

@@ -185,7 +185,7 @@ public sealed class GovernanceCommandTests
             await File.WriteAllTextAsync(engineering, (await File.ReadAllTextAsync(engineering)).Replace(
                 "        methods: [GET, POST]", "        methods: [GET, POST]\n        until: 2020-01-01T00:00:00Z", StringComparison.Ordinal));
 
-            var (exit, stdout, stderr) = await RunAsync("validate", "--config", Path.Combine(directory, "gateway.yaml"));
+            var (exit, stdout, stderr) = await RunAsync("validate", "--config", Path.Combine(directory, "gateway.yaml"), "--no-key-files");
 
             Assert.True(exit == 0, stderr);
             Assert.Contains($"warning: rule 'ledger-sync': grant expires at {soon} (in 3 days)", stdout, StringComparison.Ordinal);

@@ -70,4 +70,54 @@ public sealed class ProcessTests : IDisposable
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData("keys/idp.jwks.json")]
+    [InlineData("keys/posture.jwks.json")]
+    [InlineData("keys/gateway-signing.pem")]
+    public async Task Run_WithAMissingKeyFile_RefusesToStart_AndWritesNoKey(string missing)
+    {
+        var directory = TestGateway.CreateConfig(_identity, new Dictionary<string, string>
+        {
+            ["finance"] = """
+                segment: finance
+                listen: http://127.0.0.1:0
+                services:
+                  ledger: { destinations: ["http://127.0.0.1:9"] }
+                routes:
+                  - id: ledger
+                    match: { path: "/ledger/{**rest}" }
+                    service: ledger
+                    allow:
+                      - { name: staff, from: [finance], users: { groups: [staff] } }
+                """,
+        });
+        try
+        {
+            File.Delete(Path.Combine(directory, missing));
+            var keysBefore = Directory.GetFiles(Path.Combine(directory, "keys")).Order().ToArray();
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var arg in new[] { typeof(ZtgwCommand).Assembly.Location, "run", "--config", Path.Combine(directory, "gateway.yaml") })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(start)!;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+            var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+            await process.WaitForExitAsync(timeout.Token);
+
+            Assert.Equal(1, process.ExitCode);
+            Assert.Contains($"'{missing}' does not exist", await stderr, StringComparison.Ordinal);
+            Assert.Contains("gateway.yaml:", await stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("listening", await stdout + await stderr, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(keysBefore, Directory.GetFiles(Path.Combine(directory, "keys")).Order().ToArray());
+            Assert.False(File.Exists(Path.Combine(directory, missing)));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -102,4 +102,22 @@ public sealed class ReloadTests : IAsyncLifetime
 
         Assert.Equal("allowed", await ReasonFor("finance-staff"));
     }
+
+    [Fact]
+    public async Task EditNamingAMissingTrustFile_IsRefused_WritesNoKey_AndTheLastGoodPolicyKeepsServing()
+    {
+        var version = _gateway.Host.State.Current.Policy.Version;
+        var gatewayFile = _gateway.GatewayFile;
+        await File.WriteAllTextAsync(gatewayFile, (await File.ReadAllTextAsync(gatewayFile))
+            .Replace("keys/idp.jwks.json", "keys/idp-typo.jwks.json", StringComparison.Ordinal));
+
+        var result = await _gateway.Host.ReloadAsync();
+
+        Assert.False(result.Succeeded);
+        Assert.Contains(result.Diagnostics, d => d.Message.Contains("'keys/idp-typo.jwks.json' does not exist", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(_gateway.Directory, "keys", "idp-typo.jwks.json")));
+        Assert.False(File.Exists(Path.Combine(_gateway.Directory, "keys", "idp-typo.key.pem")));
+        Assert.Equal(version, _gateway.Host.State.Current.Policy.Version);
+        Assert.Equal("allowed", await ReasonFor("finance-staff"));
+    }
 }

@@ -1,3 +1,4 @@
+using ZtGateway.Dev;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using ZtGateway.Hosting;
@@ -89,10 +90,14 @@ public sealed class TestGateway : IAsyncDisposable
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "segments"));
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "keys"));
         identity.WriteJwks(Path.Combine(directory, "keys", "idp.jwks.json"));
-        if (devices is not null)
+        // A gateway start never makes keys: the posture key set (a key nobody here holds, unless the test brings
+        // its devices) and the gateway's signing key are provisioned like any deployment's.
+        using (var unused = devices is null ? new TestDevices() : null)
         {
-            devices.WriteJwks(Path.Combine(directory, "keys", "posture.jwks.json"));
+            (devices ?? unused!).WriteJwks(Path.Combine(directory, "keys", "posture.jwks.json"));
         }
+
+        DevKeys.CreateSigningKey(Path.Combine(directory, "keys", "gateway-signing.pem"), overwrite: false);
         File.WriteAllText(Path.Combine(directory, "gateway.yaml"), gatewayYaml ?? DefaultGatewayYaml);
         foreach (var (name, yaml) in segments)
         {

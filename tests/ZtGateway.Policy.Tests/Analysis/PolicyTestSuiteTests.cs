@@ -123,7 +123,8 @@ public sealed class PolicyTestSuiteTests
                 expect: { decision: allow, reason: allowed, rule: }
             """);
         var suite = PolicyTestSuite.Load(folder.PathOf("tests.yaml")).Suite!;
-        var policy = ZtGateway.Policy.Loading.PolicyLoader.Load(suite.ConfigPath!, TimeProvider.System).Policy!;
+        var policy = ZtGateway.Policy.Loading.PolicyLoader.Load(suite.ConfigPath!, TimeProvider.System,
+            new ZtGateway.Policy.Loading.PolicyLoadOptions { KeyFiles = ZtGateway.Policy.Loading.KeyFileCheck.Skip }).Policy!;
 
         var results = PolicyTestRunner.Run(policy, suite, TimeProvider.System);
 

@@ -35,8 +35,12 @@ internal sealed class PolicyFolder : IDisposable
         return this;
     }
 
+    /// <summary>Loads without opening key files (the subject of <see cref="KeyFileTests"/> alone).</summary>
     public PolicyLoadResult Load(DateTimeOffset? now = null) =>
-        PolicyLoader.Load(GatewayFile, new FakeTimeProvider(now ?? Now));
+        PolicyLoader.Load(GatewayFile, new FakeTimeProvider(now ?? Now), new PolicyLoadOptions { KeyFiles = KeyFileCheck.Skip });
+
+    /// <summary>Loads as a gateway start does: every key file the config names must be usable.</summary>
+    public PolicyLoadResult LoadWithKeyFiles() => PolicyLoader.Load(GatewayFile, new FakeTimeProvider(Now));
 
     /// <summary>The diagnostics as <c>ztgw validate</c> prints them, paths relative to the folder.</summary>
     public IReadOnlyList<string> Format(PolicyLoadResult result) =>

@@ -1,3 +1,4 @@
+using ZtGateway.Dev;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -25,7 +26,8 @@ public sealed class AssertionIssuerTests : IDisposable
     public AssertionIssuerTests()
     {
         var settings = new AssertionSettings { SigningKeyFile = Path.Combine(_dir, "signing.pem"), Lifetime = TimeSpan.FromSeconds(60) };
-        _issuer = AssertionIssuer.LoadOrCreate(settings, _time, NullLogger.Instance);
+        DevKeys.CreateSigningKey(settings.SigningKeyFile, overwrite: false);
+        _issuer = AssertionIssuer.Load(settings, _time);
     }
 
     [Fact]
@@ -34,7 +36,8 @@ public sealed class AssertionIssuerTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(5), _issuer.ReuseWindow);
 
         var shortLived = new AssertionSettings { SigningKeyFile = Path.Combine(_dir, "short.pem"), Lifetime = TimeSpan.FromSeconds(20) };
-        using var issuer = AssertionIssuer.LoadOrCreate(shortLived, _time, NullLogger.Instance);
+        DevKeys.CreateSigningKey(shortLived.SigningKeyFile, overwrite: false);
+        using var issuer = AssertionIssuer.Load(shortLived, _time);
         Assert.Equal(TimeSpan.FromSeconds(2), issuer.ReuseWindow);
     }
 

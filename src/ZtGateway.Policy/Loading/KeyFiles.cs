@@ -1,0 +1,132 @@
+using System.Text.Json;
+using ZtGateway.Policy.Configuration;
+
+namespace ZtGateway.Policy.Loading;
+
+/// <summary>Whether a load checks the key files the policy names (see <see cref="PolicyLoadOptions"/>).</summary>
+public enum KeyFileCheck
+{
+    /// <summary>Every trust file (JWKS) and the assertion signing key must exist, be readable and be of its kind.</summary>
+    Required,
+
+    /// <summary>Key files are not opened: for analyses of the policy and for the command that creates development keys.</summary>
+    Skip,
+}
+
+/// <summary>How <see cref="PolicyLoader"/> loads.</summary>
+public sealed record PolicyLoadOptions
+{
+    /// <summary>What a gateway start and <c>ztgw validate</c> use.</summary>
+    public static readonly PolicyLoadOptions Default = new();
+
+    /// <summary>Whether key files are checked. Defaults to <see cref="KeyFileCheck.Required"/>.</summary>
+    public KeyFileCheck KeyFiles { get; init; } = KeyFileCheck.Required;
+}
+
+/// <summary>
+/// The files a policy trusts or signs with. A trust anchor that is missing is an error like any other bad value,
+/// never a reason to make a new key: a gateway start never writes keys.
+/// </summary>
+internal static class KeyFiles
+{
+    // A JWKS is small; a larger file is not one.
+    private const long MaxKeyFileBytes = 1024 * 1024;
+
+    private const string DevelopmentHint = "for development, 'ztgw dev keys --config <gateway.yaml>' creates the key files the config names";
+
+    /// <summary>Null when <paramref name="path"/> holds a JWKS document with at least one key; else why not.</summary>
+    public static string? JwksProblem(string path)
+    {
+        var (text, problem) = Read(path);
+        if (text is null)
+        {
+            return problem;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("keys", out var keys)
+                || keys.ValueKind != JsonValueKind.Array)
+            {
+                return "is not a JWKS document (a JSON object with a \"keys\" array)";
+            }
+
+            return keys.GetArrayLength() == 0 ? "is a JWKS document with no keys" : null;
+        }
+        catch (JsonException ex)
+        {
+            return $"is not a JWKS document: {ex.Message}";
+        }
+    }
+
+    /// <summary>Null when <paramref name="path"/> holds a PEM private key; else why not.</summary>
+    public static string? PrivateKeyProblem(string path)
+    {
+        var (text, problem) = Read(path);
+        if (text is null)
+        {
+            return problem;
+        }
+
+        return text.Contains("-----BEGIN", StringComparison.Ordinal) && text.Contains("PRIVATE KEY-----", StringComparison.Ordinal)
+            ? null
+            : "is not a PEM private key";
+    }
+
+    /// <summary>Reports every key file of <paramref name="gateway"/> that cannot be used, at the line that names it.</summary>
+    public static void Check(GatewayConfig gateway, KeyLocations locations, DiagnosticBag diagnostics)
+    {
+        foreach (var (path, location, name) in locations.Jwks)
+        {
+            if (JwksProblem(path) is { } problem)
+            {
+                diagnostics.Error(location, $"{name} '{Shown(gateway, path)}' {problem}");
+            }
+        }
+
+        var signing = gateway.Assertion.SigningKeyFile;
+        if (PrivateKeyProblem(signing) is { } signingProblem)
+        {
+            diagnostics.Error(locations.SigningKey, $"assertion.signingKeyFile '{Shown(gateway, signing)}' {signingProblem}");
+        }
+    }
+
+    private static (string? Text, string? Problem) Read(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists)
+            {
+                return (null, Directory.Exists(path) ? "is a folder, not a file" : "does not exist (a key file is never created at start; " + DevelopmentHint + ")");
+            }
+
+            if (info.Length > MaxKeyFileBytes)
+            {
+                return (null, $"is larger than {MaxKeyFileBytes / 1024} KiB");
+            }
+
+            return (File.ReadAllText(path), null);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or System.Security.SecurityException)
+        {
+            return (null, $"cannot be read: {ex.Message}");
+        }
+    }
+
+    private static string Shown(GatewayConfig gateway, string path)
+    {
+        var folder = Path.GetDirectoryName(gateway.FilePath);
+        return folder is null ? path : Path.GetRelativePath(folder, path);
+    }
+}
+
+/// <summary>Where gateway.yaml names each key file, collected while mapping.</summary>
+internal sealed class KeyLocations
+{
+    public List<(string Path, SourceLocation Location, string Name)> Jwks { get; } = [];
+
+    public SourceLocation SigningKey { get; set; } = new(string.Empty, 1, 1);
+}
