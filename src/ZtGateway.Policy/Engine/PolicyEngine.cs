@@ -9,7 +9,7 @@ namespace ZtGateway.Policy.Engine;
 /// <remarks>
 /// The policy is compiled once, at construction. <see cref="Decide"/> and <see cref="Explain"/> run the same
 /// evaluation; <see cref="Explain"/> only also records why each rule did or did not apply. The order of checks
-/// is DESIGN.md section 4: route, token, quarantine, device assertion, source segment, deny rules, allow rules,
+/// is DESIGN.md section 4: path, route, token, quarantine, device assertion, source segment, deny rules, allow rules,
 /// requirements; the first failure wins. Thread-safe.
 /// </remarks>
 public sealed class PolicyEngine
@@ -60,6 +60,14 @@ public sealed class PolicyEngine
     // decision is the one the first failure (or the first allowing rule) fixed, exactly as without.
     private Decision Evaluate(RequestContext context, List<RuleTrace>? trace)
     {
+        // Before any route: a path an upstream could read as another path is never matched.
+        if (!RequestPath.IsUnambiguous(context.Path, context.RawTarget))
+        {
+            return compiled.Segments.TryGetValue(context.Segment, out var known)
+                ? known.PathInvalid
+                : new Decision { Allowed = false, Reason = ReasonCode.PathInvalid, DestinationSegment = context.Segment };
+        }
+
         if (!compiled.Segments.TryGetValue(context.Segment, out var table))
         {
             return new Decision { Allowed = false, Reason = ReasonCode.RouteNotFound, DestinationSegment = context.Segment };

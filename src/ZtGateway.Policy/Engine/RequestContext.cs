@@ -49,6 +49,12 @@ public sealed record RequestContext
     /// <summary>Request path as the listener decoded it (dot segments resolved, <c>%2F</c> left encoded).</summary>
     public required string Path { get; init; }
 
+    /// <summary>
+    /// The request target exactly as received (before any decoding), or null where there is none (<c>explain</c>,
+    /// <c>test</c>). Checked with <see cref="Path"/> by <see cref="RequestPath.IsUnambiguous"/>.
+    /// </summary>
+    public string? RawTarget { get; init; }
+
     /// <summary>Client address (socket peer, or the trusted-proxy-resolved one).</summary>
     public IPAddress? ClientAddress { get; init; }
 

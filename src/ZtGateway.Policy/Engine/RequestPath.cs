@@ -1,15 +1,33 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
+
 namespace ZtGateway.Policy.Engine;
 
 /// <summary>
-/// The canonical-path check made before any route is matched. A path that could be read two ways (by the
-/// gateway and, after another decode or normalisation, by the upstream) never matches a route.
+/// The strict-path check made before any route is matched. A path that an upstream could read as another path
+/// (after one more decode, after stripping <c>;</c> path parameters as Tomcat, Jetty and Spring do, or after
+/// turning <c>\</c> into <c>/</c>) is <c>path-invalid</c>: never matched, never forwarded.
 /// </summary>
-internal static class RequestPath
+public static class RequestPath
 {
     /// <summary>
-    /// True when <paramref name="path"/> starts with <c>/</c>, has no empty, <c>.</c> or <c>..</c> segment (one
-    /// trailing slash is allowed), no backslash, no control character, and no percent-encoded slash, backslash,
-    /// dot or control character.
+    /// True when the request may be matched against routes. <paramref name="path"/> is the path as the listener
+    /// decoded it (dot segments resolved); <paramref name="rawTarget"/> is the request target exactly as received,
+    /// or empty where there is none (<c>explain</c>, <c>test</c>).
+    /// </summary>
+    /// <remarks>
+    /// Refused: an empty, <c>.</c> or <c>..</c> segment left after decoding (one trailing slash is fine), a
+    /// <c>%</c> left after decoding (a double-encoded or malformed escape, or Kestrel's kept <c>%2F</c>), and, raw
+    /// or encoded, <c>;</c>, <c>\</c>, an encoded <c>/</c> or <c>%</c>, any control character, a malformed escape,
+    /// and bytes that are not UTF-8 once decoded. The query is not looked at.
+    /// </remarks>
+    public static bool IsUnambiguous(ReadOnlySpan<char> path, ReadOnlySpan<char> rawTarget) =>
+        IsCanonical(path) && (rawTarget.IsEmpty || IsStrictTarget(rawTarget));
+
+    /// <summary>
+    /// True when a decoded <paramref name="path"/> starts with <c>/</c> and has no empty, <c>.</c> or <c>..</c>
+    /// segment (one trailing slash is allowed), no <c>\</c>, <c>;</c>, <c>%</c> or control character.
     /// </summary>
     public static bool IsCanonical(ReadOnlySpan<char> path)
     {
@@ -41,13 +59,7 @@ internal static class RequestPath
                 continue;
             }
 
-            var c = path[i];
-            if (c < 0x20 || c == 0x7F || c == '\\')
-            {
-                return false;
-            }
-
-            if (c == '%' && i + 2 < path.Length && IsEncodedTrick(path[i + 1], path[i + 2]))
+            if (IsRefused(path[i]) || path[i] == '%')
             {
                 return false;
             }
@@ -56,20 +68,101 @@ internal static class RequestPath
         return true;
     }
 
-    // The listener has decoded the path once; whatever is still percent-encoded would be decoded by the next
-    // hop, so an encoded separator, dot or control character there is a second path hiding in the first.
-    private static bool IsEncodedTrick(char high, char low)
+    // The request target as received: origin-form ("/a/b?q"), absolute-form ("http://host/a/b?q") or "*".
+    private static bool IsStrictTarget(ReadOnlySpan<char> target)
     {
-        var h = HexValue(high);
-        var l = HexValue(low);
-        if (h < 0 || l < 0)
+        var query = target.IndexOfAny('?', '#');
+        if (query >= 0)
         {
-            return false;
+            target = target[..query];
         }
 
-        var value = (h << 4) | l;
-        return value is '/' or '\\' or '.' or < 0x20 or 0x7F;
+        if (target.Length > 0 && target[0] != '/')
+        {
+            if (target is "*")
+            {
+                return true;
+            }
+
+            // absolute-form: skip "scheme://authority"; what follows is the path.
+            var scheme = target.IndexOf("://", StringComparison.Ordinal);
+            if (scheme <= 0)
+            {
+                return false;
+            }
+
+            var rest = target[(scheme + 3)..];
+            var slash = rest.IndexOf('/');
+            target = slash < 0 ? [] : rest[slash..];
+        }
+
+        // Decoded bytes must be UTF-8. A request line is at most a few KiB (Kestrel's limit is 8 KiB by default).
+        var capacity = target.Length * 3;
+        byte[]? rented = null;
+        var buffer = capacity <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(capacity));
+        try
+        {
+            var length = 0;
+            for (var i = 0; i < target.Length; i++)
+            {
+                var c = target[i];
+                if (c == '%')
+                {
+                    if (i + 2 >= target.Length)
+                    {
+                        return false;
+                    }
+
+                    var high = HexValue(target[i + 1]);
+                    var low = HexValue(target[i + 2]);
+                    if (high < 0 || low < 0)
+                    {
+                        return false;
+                    }
+
+                    var value = (high << 4) | low;
+                    if (value is '/' or '%' || IsRefused((char)value))
+                    {
+                        return false;
+                    }
+
+                    buffer[length++] = (byte)value;
+                    i += 2;
+                }
+                else if (IsRefused(c))
+                {
+                    return false;
+                }
+                else if (c < 0x80)
+                {
+                    buffer[length++] = (byte)c;
+                }
+                else
+                {
+                    // A raw non-ASCII character (or surrogate pair): its UTF-8 bytes; a lone surrogate is not UTF-8.
+                    var width = char.IsHighSurrogate(c) && i + 1 < target.Length && char.IsLowSurrogate(target[i + 1]) ? 2 : 1;
+                    if (char.IsSurrogate(c) && width == 1)
+                    {
+                        return false;
+                    }
+
+                    length += Encoding.UTF8.GetBytes(target.Slice(i, width), buffer[length..]);
+                    i += width - 1;
+                }
+            }
+
+            return Utf8.IsValid(buffer[..length]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
+
+    private static bool IsRefused(char c) => c < 0x20 || c == 0x7F || c is '\\' or ';';
 
     private static int HexValue(char c) => c switch
     {

@@ -28,6 +28,7 @@ internal sealed class SegmentRouteTable
         routes = compiled;
 
         RouteNotFound = new Decision { Allowed = false, Reason = ReasonCode.RouteNotFound, DestinationSegment = Name };
+        PathInvalid = new Decision { Allowed = false, Reason = ReasonCode.PathInvalid, DestinationSegment = Name };
     }
 
     /// <summary>The segment's name.</summary>
@@ -38,6 +39,9 @@ internal sealed class SegmentRouteTable
 
     /// <summary>The answer when no route takes a request.</summary>
     public Decision RouteNotFound { get; }
+
+    /// <summary>The answer when the request path is ambiguous (<see cref="RequestPath.IsUnambiguous"/>).</summary>
+    public Decision PathInvalid { get; }
 
     /// <summary>The most specific route that takes <paramref name="method"/> on <paramref name="path"/>, or null.</summary>
     public CompiledRoute? Match(string method, string path)

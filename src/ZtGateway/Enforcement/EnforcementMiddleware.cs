@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
@@ -52,15 +53,38 @@ internal sealed partial class EnforcementMiddleware
     public async Task InvokeAsync(HttpContext context)
     {
         var state = _state.Current;
-        var policy = state.Policy;
-        var request = context.Request;
         var decisionId = DecisionIds.Next(_time.GetUtcNow());
         var started = _time.GetTimestamp();
 
         // The span covers token, device and policy; it ends before forwarding. Its trace is the request's trace.
         using var decisionSpan = GatewayTelemetry.StartDecision();
-        var (traceId, traceCarried) = TraceOf(request);
+        var (traceId, traceCarried) = TraceOf(context.Request);
+        try
+        {
+            await DecideAsync(context, state, decisionId, started, decisionSpan, traceId, traceCarried);
+        }
+        catch (Exception ex) when (IsUnexpected(ex, context))
+        {
+            // Last resort: whatever failed before the decision was forwarded, the caller gets a clear 503 and the
+            // audit trail a line; nothing is forwarded.
+            Log.Unexpected(_logger, decisionId, _segment, ex);
+            var request = context.Request;
+            var failed = new PendingAudit(state.Audit, _time, decisionId, traceId, InternalError(), new RequestContext
+            {
+                Segment = _segment,
+                Method = request.Method,
+                Path = request.Path.Value ?? string.Empty,
+                ClientAddress = context.Connection.RemoteIpAddress,
+            }, state.Policy.Version);
+            await AnswerInternalErrorAsync(context, failed, decisionId, traceId);
+        }
+    }
 
+    private async Task DecideAsync(HttpContext context, GatewayState state, string decisionId, long started, Activity? decisionSpan,
+        string traceId, bool traceCarried)
+    {
+        var policy = state.Policy;
+        var request = context.Request;
         var deviceHeader = InboundHeaders.StripUntrusted(request.Headers, policy.Gateway.Device.Header);
         var authorization = request.Headers.Authorization;
 
@@ -84,6 +108,7 @@ internal sealed partial class EnforcementMiddleware
             Segment = _segment,
             Method = request.Method,
             Path = request.Path.Value ?? string.Empty,
+            RawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget,
             ClientAddress = ClientAddressResolver.Resolve(context.Connection.RemoteIpAddress,
                 request.Headers["X-Forwarded-For"].ToString(), policy.Gateway.Gateway.TrustedProxies),
             Token = continuous.Revoked ? TokenStatus.Revoked : token.Status,
@@ -119,7 +144,27 @@ internal sealed partial class EnforcementMiddleware
             return;
         }
 
+        try
+        {
+            await ForwardAsync(context, state, decision, token.Principal!, posture.Device, service, cluster, audit, decisionId, traceId, traceCarried);
+        }
+        catch (Exception ex) when (IsUnexpected(ex, context))
+        {
+            // Audited here, with this decision, before the outcome of the forward would be.
+            Log.Unexpected(_logger, decisionId, _segment, ex);
+            await AnswerInternalErrorAsync(context, audit, decisionId, traceId);
+        }
+        finally
+        {
+            audit.RecordOutcome(context);
+        }
+    }
+
+    private async Task ForwardAsync(HttpContext context, GatewayState state, Decision decision, Principal principal, DevicePosture? device,
+        Policy.Configuration.ServiceConfig service, ClusterState cluster, PendingAudit audit, string decisionId, string traceId, bool traceCarried)
+    {
         // Authorization is taken off the outgoing request (OutboundHeaders), unless the service sets passAuthorization.
+        var request = context.Request;
         request.Headers.Remove("X-Forwarded-For");
         if (!traceCarried)
         {
@@ -127,27 +172,50 @@ internal sealed partial class EnforcementMiddleware
             request.Headers.TraceParent = TraceParent(traceId);
         }
 
-        request.Headers[state.Assertions.Settings.Header] = state.Assertions.Issue(decision, token.Principal!, posture.Device, decisionId);
+        request.Headers[state.Assertions.Settings.Header] = state.Assertions.Issue(decision, principal, device, decisionId);
         var decided = new DecisionFeature { DecisionId = decisionId, TraceId = traceId, Decision = decision, ForwardAuthorization = service.PassAuthorization };
         context.Features.Set(decided);
         context.ReassignProxyRequest(cluster);
 
         // The line is written as the response starts, so a response that was sent is always audited; the
-        // finally covers requests whose response never started (client gone, forwarder failure).
+        // caller's finally covers requests whose response never started (client gone, forwarder failure).
         context.Response.OnStarting(static s =>
         {
             var (pending, http) = ((PendingAudit, HttpContext))s;
             pending.RecordOutcome(http);
             return Task.CompletedTask;
         }, (audit, context));
+        await _next(context);
+        await UpstreamErrors.AnswerIfFailedAsync(context, decided);
+    }
+
+    // A client that went away cancels its request: that is not a failure of ours, and there is no one to answer.
+    private static bool IsUnexpected(Exception exception, HttpContext context) =>
+        !(exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested);
+
+    private Decision InternalError() => new() { Allowed = false, Reason = ReasonCode.InternalError, DestinationSegment = _segment };
+
+    private async Task AnswerInternalErrorAsync(HttpContext context, PendingAudit audit, string decisionId, string traceId)
+    {
+        if (context.Response.HasStarted)
+        {
+            // Part of an answer is out: record what happened and cut the connection, so the caller never takes a
+            // truncated body for a whole one.
+            audit.Record(context.Response.StatusCode, ReasonCode.InternalError);
+            context.Abort();
+            return;
+        }
+
+        audit.Record(ReasonStatus.For(ReasonCode.InternalError), ReasonCode.InternalError);
+        context.Response.Clear();
         try
         {
-            await _next(context);
-            await UpstreamErrors.AnswerIfFailedAsync(context, decided);
+            await DenialWriter.WriteAsync(context, _segment, ReasonCode.InternalError, decisionId, traceId);
         }
-        finally
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
         {
-            audit.RecordOutcome(context);
+            // The answer itself could not be written (connection gone): the audit line is already out.
+            context.Abort();
         }
     }
 
@@ -231,13 +299,17 @@ internal sealed partial class EnforcementMiddleware
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1001, Level = LogLevel.Information,
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Debug,
             Message = "Denied {DecisionId} on segment {Segment}: {Reason} (route {Route}; token: {TokenDetail}; device: {DeviceDetail})")]
         public static partial void Denied(ILogger logger, string decisionId, string segment, string reason, string? route, string tokenDetail, string deviceDetail);
 
         [LoggerMessage(EventId = 1002, Level = LogLevel.Error,
             Message = "No cluster is loaded for service {Service} of segment {Segment}; refusing")]
         public static partial void ClusterMissing(ILogger logger, string service, string segment);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Error,
+            Message = "Unexpected failure deciding {DecisionId} on segment {Segment}; answered 503 internal-error, nothing forwarded")]
+        public static partial void Unexpected(ILogger logger, string decisionId, string segment, Exception exception);
     }
 }
 

@@ -8,6 +8,8 @@ internal static class ConsoleLogging
         logging.SetMinimumLevel(level);
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Yarp", LogLevel.Warning);
+        // YARP logs every failed probe with its stack trace; ProbeHealthPolicy logs each change of state once.
+        logging.AddFilter("Yarp.ReverseProxy.Health.ActiveHealthCheckMonitor", LogLevel.Error);
         // Hosting's per-request logger only writes request start/finish lines; left enabled at any level it makes
         // every request open a logging scope and an Activity even when nothing records them.
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);

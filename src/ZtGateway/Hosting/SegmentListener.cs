@@ -49,6 +49,7 @@ internal sealed class SegmentListener : IAsyncDisposable
         builder.Services.AddSingleton(new UpstreamResilience(resilience, timeProvider));
         builder.Services.AddSingleton(continuous);
 
+        builder.Services.AddSingleton<Yarp.ReverseProxy.Health.IActiveHealthCheckPolicy, ProbeHealthPolicy>();
         builder.Services.AddReverseProxy()
             .LoadFromMemory([CatchAllRoute(segment.Name)], Clusters(segment, resilience))
             .AddTransforms(transforms => transforms.AddRequestTransform(OutboundHeaders.RemoveAuthorization));
@@ -122,7 +123,7 @@ internal sealed class SegmentListener : IAsyncDisposable
                         Path = service.HealthCheck,
                         Interval = TimeSpan.FromSeconds(5),
                         Timeout = TimeSpan.FromSeconds(2),
-                        Policy = "ConsecutiveFailures",
+                        Policy = ProbeHealthPolicy.PolicyName,
                     },
                 },
             });

@@ -33,7 +33,10 @@ public sealed class EchoUpstream : IAsyncDisposable
         app.Run(async context =>
         {
             var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-            upstream.Requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? string.Empty, headers));
+            upstream.Requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? string.Empty, headers)
+            {
+                RawTarget = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? string.Empty,
+            });
             await context.Response.WriteAsJsonAsync(new { service = name, path = context.Request.Path.Value, method = context.Request.Method });
         });
         await app.StartAsync();
@@ -48,4 +51,8 @@ public sealed class EchoUpstream : IAsyncDisposable
     }
 }
 
-public sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers);
+public sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers)
+{
+    /// <summary>The request target exactly as the upstream received it.</summary>
+    public string RawTarget { get; init; } = string.Empty;
+}

@@ -9,11 +9,10 @@ public class PathMatchingTests
     [InlineData("/payroll")]
     [InlineData("/payroll/")]
     [InlineData("/payroll/a/b")]
-    [InlineData("/payroll/a%20b")]
-    [InlineData("/payroll/%41dmin")]
+    [InlineData("/payroll/a b")]
+    [InlineData("/payroll/gehälter/Zoë")]
     [InlineData("/a.b/c..d/...")]
-    [InlineData("/payroll/100%")]
-    [InlineData("/payroll/%zz")]
+    [InlineData("/payroll/a=b,c:d@e!$&'()*+")]
     public void IsCanonical_AcceptsPlainPaths(string path)
     {
         Assert.True(RequestPath.IsCanonical(path));
@@ -42,6 +41,12 @@ public class PathMatchingTests
     [InlineData("/payroll/a\u007fb")]
     [InlineData("/payroll/%00")]
     [InlineData("/payroll/%0a")]
+    [InlineData("/payroll/admin;x/run")]
+    [InlineData("/payroll/..;/admin/run")]
+    [InlineData("/payroll/%41dmin")]
+    [InlineData("/payroll/100%")]
+    [InlineData("/payroll/%zz")]
+    [InlineData("/payroll/a%20b")]
     public void IsCanonical_RejectsPathTricks(string path)
     {
         Assert.False(RequestPath.IsCanonical(path));
@@ -243,6 +248,8 @@ public class PathMatchingTests
     [InlineData("/payroll/admin\0/x")]
     [InlineData("payroll/report")]
     [InlineData("")]
+    [InlineData("/payroll/admin;x/run")]
+    [InlineData("/payroll/..;/admin/run")]
     public void PathTricks_NeverReachARoute(string path)
     {
         // Alice is allowed on payroll-read; a trick must not get her (or anyone) routed at all.
@@ -251,8 +258,66 @@ public class PathMatchingTests
         var decision = EngineAssert.Decide(engine, TestRequests.AliceRequest(path));
 
         Assert.False(decision.Allowed);
-        Assert.Equal(ReasonCode.RouteNotFound, decision.Reason);
+        Assert.Equal(ReasonCode.PathInvalid, decision.Reason);
+        Assert.Equal("hr", decision.DestinationSegment);
         Assert.Null(decision.RouteId);
+    }
+
+    // The request target as it came: what the listener decoded is checked, and so is what it was decoded from.
+    [Theory]
+    [InlineData("/payroll/report", "/payroll/admin;x/run")]
+    [InlineData("/payroll/report", "/payroll/..;/admin/run")]
+    [InlineData("/payroll/report", "/payroll/%2561dmin/run")]
+    [InlineData("/payroll/report", "/payroll/%3Badmin")]
+    [InlineData("/payroll/report", "/payroll/%3badmin")]
+    [InlineData("/payroll/report", "/payroll/a%2Fb")]
+    [InlineData("/payroll/report", "/payroll/a%2fb")]
+    [InlineData("/payroll/report", "/payroll/a%5Cb")]
+    [InlineData("/payroll/report", "/payroll/a%5cb")]
+    [InlineData("/payroll/report", "/payroll/a\\b")]
+    [InlineData("/payroll/report", "/payroll/%25")]
+    [InlineData("/payroll/report", "/payroll/%00")]
+    [InlineData("/payroll/report", "/payroll/%1F")]
+    [InlineData("/payroll/report", "/payroll/%7f")]
+    [InlineData("/payroll/report", "/payroll/a\tb")]
+    [InlineData("/payroll/report", "/payroll/%C3")]
+    [InlineData("/payroll/report", "/payroll/%C3%28")]
+    [InlineData("/payroll/report", "/payroll/%FF%FE")]
+    [InlineData("/payroll/report", "/payroll/%ED%A0%80")]
+    [InlineData("/payroll/report", "/payroll/%C0%AF")]
+    [InlineData("/payroll/report", "/payroll/%zz")]
+    [InlineData("/payroll/report", "/payroll/%4")]
+    [InlineData("/payroll/report", "/payroll/%")]
+    [InlineData("/payroll/report", "http://hr.internal/payroll/admin;x")]
+    [InlineData("/payroll/report", "hr.internal/payroll")]
+    public void RawTargetTricks_ArePathInvalid(string path, string rawTarget)
+    {
+        var engine = TestRequests.Engine(DemoPolicy.Create());
+
+        var decision = EngineAssert.Decide(engine, TestRequests.AliceRequest(path) with { RawTarget = rawTarget });
+
+        Assert.Equal(ReasonCode.PathInvalid, decision.Reason);
+    }
+
+    [Theory]
+    [InlineData("/payroll/report", "/payroll/report")]
+    [InlineData("/payroll/report", "/payroll/report?x=a;b&next=%2Fadmin%25")]
+    [InlineData("/payroll/report", "/payroll/%72eport")]
+    [InlineData("/payroll/report", "/payroll/a/../report")]
+    [InlineData("/payroll/report", "/payroll/./report")]
+    [InlineData("/payroll/a b", "/payroll/a%20b")]
+    [InlineData("/payroll/gehälter", "/payroll/geh%C3%A4lter")]
+    [InlineData("/payroll/gehälter", "/payroll/gehälter")]
+    [InlineData("/payroll/😀", "/payroll/%F0%9F%98%80")]
+    [InlineData("/payroll/report", "http://hr.internal:8082/payroll/report?q")]
+    public void PlainRawTargets_AreRouted(string path, string rawTarget)
+    {
+        var engine = TestRequests.Engine(DemoPolicy.Create());
+
+        var decision = EngineAssert.Decide(engine, TestRequests.AliceRequest(path) with { RawTarget = rawTarget });
+
+        Assert.NotEqual(ReasonCode.PathInvalid, decision.Reason);
+        Assert.Equal("payroll-read", decision.RouteId);
     }
 
     [Fact]
