@@ -61,8 +61,9 @@ internal sealed partial class AppendOnlyFile : IDisposable
     private static IOException Failure(int errno, string operation) =>
         new($"{operation}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
 
+    // open(2) returns an int: read as a pointer-sized value, its -1 would not be negative.
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint NativeOpen(string path, int flags, int mode);
+    private static partial int NativeOpen(string path, int flags, int mode);
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     private static partial nint NativeWrite(SafeFileHandle fd, ReadOnlySpan<byte> buffer, nuint count);
