@@ -106,7 +106,7 @@ internal sealed partial class AuditTrail : IDisposable
         var path = spec["file:".Length..];
         try
         {
-            return FileSink.Open(path);
+            return FileSink.Open(path, _logger);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -153,72 +153,6 @@ internal sealed class StreamSink(string name, Stream stream) : IAuditSink
     // Standard output belongs to the process, not to the sink.
     public void Dispose()
     {
-    }
-}
-
-/// <summary>
-/// An append-only file; every line is handed to the operating system before the response goes out. On Linux the
-/// file is opened with <c>O_APPEND</c> and each line is one <c>write(2)</c>: the kernel places it at the end of the
-/// file, so concurrent requests need no lock, lines of several writers never overlap, and a file that was
-/// truncated or rotated underneath (copytruncate) is appended to at its real end. Elsewhere a lock serializes
-/// writes to a file stream.
-/// </summary>
-internal sealed class FileSink : IAuditSink
-{
-    private readonly AppendOnlyFile? _append;
-    private readonly FileStream? _stream;
-    private readonly Lock _lock = new();
-
-    private FileSink(string path, AppendOnlyFile? append, FileStream? stream)
-    {
-        Name = "file:" + path;
-        _append = append;
-        _stream = stream;
-    }
-
-    public string Name { get; }
-
-    public static FileSink Open(string path)
-    {
-        var directory = Path.GetDirectoryName(path);
-        if (!string.IsNullOrEmpty(directory))
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        if (OperatingSystem.IsLinux())
-        {
-            return new FileSink(path, AppendOnlyFile.Open(path), null);
-        }
-
-        var file = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.Append,
-            Access = FileAccess.Write,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            BufferSize = 0,
-        });
-        return new FileSink(path, null, file);
-    }
-
-    public void Write(ReadOnlySpan<byte> line)
-    {
-        if (_append is not null)
-        {
-            _append.Write(line);
-            return;
-        }
-
-        lock (_lock)
-        {
-            _stream!.Write(line);
-        }
-    }
-
-    public void Dispose()
-    {
-        _append?.Dispose();
-        _stream?.Dispose();
     }
 }
 

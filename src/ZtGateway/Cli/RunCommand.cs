@@ -1,9 +1,13 @@
 using System.CommandLine;
+using ZtGateway.Audit;
 using ZtGateway.Hosting;
 
 namespace ZtGateway.Cli;
 
-/// <summary><c>ztgw run [--config PATH] [--segment NAME|all]</c>: serve until stopped.</summary>
+/// <summary>
+/// <c>ztgw run [--config PATH] [--segment NAME|all]</c>: serve until stopped. SIGHUP reopens the audit files
+/// (after a rotation by rename) and the gateway keeps serving.
+/// </summary>
 internal static class RunCommand
 {
     public static Command Create(TextWriter output, TextWriter errors)
@@ -17,7 +21,7 @@ internal static class RunCommand
         var command = new Command("run", "Run the gateway: one listener per segment") { config, segment };
         command.SetAction(async (parse, outerToken) =>
         {
-            using var signals = new ShutdownSignals(outerToken);
+            using var signals = new ShutdownSignals(outerToken, hangup: () => AuditFileRegistry.Process.ReopenAll("SIGHUP"));
             var cancellationToken = signals.Token;
             var (host, diagnostics) = await GatewayHost.StartAsync(new GatewayHostOptions
             {
