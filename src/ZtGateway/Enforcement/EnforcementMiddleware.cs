@@ -63,6 +63,14 @@ internal sealed partial class EnforcementMiddleware
 
         var deviceHeader = InboundHeaders.StripUntrusted(request.Headers, policy.Gateway.Device.Header);
         var authorization = request.Headers.Authorization;
+        var clientAddress = ClientAddressResolver.Resolve(context.Connection.RemoteIpAddress,
+            request.Headers["X-Forwarded-For"].ToString(), policy.Gateway.Gateway.TrustedProxies);
+        if (state.Refusals.IsLimited(clientAddress))
+        {
+            // The source used up its refusals (gateway.limits): answered before any credential is verified.
+            _telemetry.RateLimited(decisionSpan, _segment, await state.Refusals.AnswerAsync(context, _segment, clientAddress, traceId));
+            return;
+        }
 
         var token = await state.Tokens.ValidateAsync(authorization.Count == 1 ? authorization[0] : null, context.RequestAborted);
         if (authorization.Count > 1)
@@ -84,8 +92,7 @@ internal sealed partial class EnforcementMiddleware
             Segment = _segment,
             Method = request.Method,
             Path = request.Path.Value ?? string.Empty,
-            ClientAddress = ClientAddressResolver.Resolve(context.Connection.RemoteIpAddress,
-                request.Headers["X-Forwarded-For"].ToString(), policy.Gateway.Gateway.TrustedProxies),
+            ClientAddress = clientAddress,
             Token = continuous.Revoked ? TokenStatus.Revoked : token.Status,
             Principal = token.Principal,
             DeviceStatus = posture.Status,
@@ -105,6 +112,7 @@ internal sealed partial class EnforcementMiddleware
             var code = decision.Reason.ToCode();
             Log.Denied(_logger, decisionId, _segment, code, decision.RouteId, token.Detail, posture.Detail);
             audit.Record(ReasonStatus.For(decision.Reason), decision.Reason);
+            state.Refusals.Refused(clientAddress);
             await DenialWriter.WriteAsync(context, _segment, decision.Reason, decisionId, traceId, decision.AcrValues, decision.MaxAuthAge);
             return;
         }

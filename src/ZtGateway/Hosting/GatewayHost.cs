@@ -3,6 +3,7 @@ using ZtGateway.Audit;
 using ZtGateway.Caching;
 using ZtGateway.Continuous;
 using ZtGateway.Device;
+using ZtGateway.Enforcement;
 using ZtGateway.Management;
 using ZtGateway.Identity;
 using ZtGateway.Policy.Configuration;
@@ -284,6 +285,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         ITokenValidator? previousTokens = null)
     {
         var gateway = policy.Gateway;
+        var audit = new AuditTrail(gateway.Audit, loggerFactory.CreateLogger("ZtGateway.Audit"));
         return new GatewayState(
             new PolicyEngine(policy, options.TimeProvider),
             new CachingTokenValidator(
@@ -292,7 +294,9 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
                 options.TimeProvider),
             new DevicePostureVerifier(gateway.Device, gateway.Identity.ClockSkew, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Device")),
             assertions,
-            new AuditTrail(gateway.Audit, loggerFactory.CreateLogger("ZtGateway.Audit")));
+            audit,
+            new RefusalLimiter(RefusalLimiterOptions.From(gateway.Gateway.Limits), audit, policy.Version, options.TimeProvider,
+                loggerFactory.CreateLogger("ZtGateway.Enforcement")));
     }
 
     private static List<SegmentConfig>? SelectSegments(PolicySet policy, string segment)
