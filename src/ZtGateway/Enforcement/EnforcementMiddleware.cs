@@ -68,7 +68,9 @@ internal sealed partial class EnforcementMiddleware
         if (state.Refusals.IsLimited(clientAddress))
         {
             // The source used up its refusals (gateway.limits): answered before any credential is verified.
-            _telemetry.RateLimited(decisionSpan, _segment, await state.Refusals.AnswerAsync(context, _segment, clientAddress, traceId));
+            var limitedId = state.Refusals.RecordLimited(context, _segment, clientAddress);
+            _telemetry.RateLimited(decisionSpan, _segment, limitedId);
+            await state.Refusals.AnswerAsync(context, _segment, limitedId, traceId);
             return;
         }
 

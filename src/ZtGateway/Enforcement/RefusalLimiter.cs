@@ -107,17 +107,22 @@ internal sealed partial class RefusalLimiter : IDisposable
     }
 
     /// <summary>
-    /// Answers a request of a limited source: 429 <c>rate-limited</c> problem+json with <c>Retry-After</c> and the
-    /// decision id of the source's current window, in which the request is counted. Returns that decision id.
+    /// Counts a request of a limited source in the source's current window (its aggregated audit line) and returns
+    /// the window's decision id, which the answer carries.
     /// </summary>
-    public async Task<string> AnswerAsync(HttpContext context, string segment, IPAddress? client, string traceId)
+    public string RecordLimited(HttpContext context, string segment, IPAddress? client)
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Request;
-        var decisionId = _windows.Add(SourceKey.Of(client), client, segment, request.Method, request.Path.Value ?? string.Empty);
+        return _windows.Add(SourceKey.Of(client), client, segment, request.Method, request.Path.Value ?? string.Empty);
+    }
+
+    /// <summary>Answers 429 <c>rate-limited</c> problem+json with <c>Retry-After</c> and the window's decision id.</summary>
+    public Task AnswerAsync(HttpContext context, string segment, string decisionId, string traceId)
+    {
+        ArgumentNullException.ThrowIfNull(context);
         context.Response.Headers.RetryAfter = _retryAfter;
-        await DenialWriter.WriteAsync(context, segment, ReasonCode.RateLimited, decisionId, traceId);
-        return decisionId;
+        return DenialWriter.WriteAsync(context, segment, ReasonCode.RateLimited, decisionId, traceId);
     }
 
     /// <summary>Writes the open windows; a request answered after this gets an audit line of its own.</summary>

@@ -316,7 +316,8 @@ public sealed class RefusalLimiterTests
         context.Request.Path = path;
         var body = new MemoryStream();
         context.Response.Body = body;
-        await limiter.AnswerAsync(context, "finance", Attacker, "0af7651916cd43dd8448eb211c80319c");
+        var decisionId = limiter.RecordLimited(context, "finance", Attacker);
+        await limiter.AnswerAsync(context, "finance", decisionId, "0af7651916cd43dd8448eb211c80319c");
         return (context, Encoding.UTF8.GetString(body.ToArray()));
     }
 
