@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
@@ -15,14 +16,18 @@ namespace ZtGateway.Enforcement;
 /// </summary>
 /// <remarks>
 /// The buckets are a <see cref="PartitionedRateLimiter{TResource}"/> of token buckets keyed by <see cref="SourceKey"/>;
-/// they refill on the monotonic clock of System.Threading.RateLimiting, and a bucket full for ten seconds is dropped.
-/// Only sources that emptied their bucket are looked up on the way in, so the allow path never touches the limiter.
-/// The 429 answers are audited by <see cref="RateLimitedWindows"/>, one line per source and second.
+/// they refill on the monotonic clock of System.Threading.RateLimiting (not the injected <see cref="TimeProvider"/>),
+/// and a bucket full for ten seconds is dropped. Only sources that emptied their bucket are looked up on the way in,
+/// so the allow path never touches the limiter; and a limited source's bucket is looked at again only once a
+/// refusal can have refilled, so its flood of 429s takes no lock. The 429 answers are audited by
+/// <see cref="RateLimitedWindows"/>, one line per source and second.
 /// </remarks>
 internal sealed partial class RefusalLimiter : IDisposable
 {
     private readonly PartitionedRateLimiter<SourceKey>? _buckets;
-    private readonly ConcurrentDictionary<SourceKey, byte> _exhausted = new();
+    // Sources whose bucket was empty, with the Stopwatch timestamp before which it cannot hold a whole token again.
+    private readonly ConcurrentDictionary<SourceKey, long> _exhausted = new();
+    private readonly long _refillTicks;
     private readonly RateLimitedWindows _windows;
     private readonly ILogger _logger;
     private readonly string _retryAfter;
@@ -42,6 +47,8 @@ internal sealed partial class RefusalLimiter : IDisposable
         _windows = new RateLimitedWindows(audit, policyVersion, timeProvider, options.MaxOpenWindows, options.FlushInterval);
         if (options.RefusalsPerSource is { } rate)
         {
+            // Time for one refusal to refill, at most the 100 ms between two refills of the partitioned limiter.
+            _refillTicks = (long)(Math.Min(rate.Period.TotalSeconds / rate.Count, 0.1) * Stopwatch.Frequency);
             var bucket = new TokenBucketRateLimiterOptions
             {
                 TokenLimit = options.RefusalBurst,
@@ -69,17 +76,24 @@ internal sealed partial class RefusalLimiter : IDisposable
         }
 
         var source = SourceKey.Of(client);
-        if (!_exhausted.ContainsKey(source))
+        if (!_exhausted.TryGetValue(source, out var recheckAt))
         {
             return false;
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        if (now < recheckAt)
+        {
+            return true;
         }
 
         if (HasTokens(source))
         {
-            _exhausted.TryRemove(source, out _);
+            _exhausted.TryRemove(KeyValuePair.Create(source, recheckAt));
             return false;
         }
 
+        _exhausted.TryUpdate(source, now + _refillTicks, recheckAt);
         return true;
     }
 
@@ -95,7 +109,7 @@ internal sealed partial class RefusalLimiter : IDisposable
         try
         {
             using var lease = _buckets.AttemptAcquire(source, 1);
-            if ((!lease.IsAcquired || !HasTokens(source)) && _exhausted.TryAdd(source, 0))
+            if ((!lease.IsAcquired || !HasTokens(source)) && _exhausted.TryAdd(source, Stopwatch.GetTimestamp() + _refillTicks))
             {
                 Log.SourceLimited(_logger, source.ToString(), Options.RefusalBurst, Options.RefusalsPerSource!.ToString());
             }
@@ -139,11 +153,11 @@ internal sealed partial class RefusalLimiter : IDisposable
     // A source that stopped sending would otherwise stay listed for good.
     internal void Sweep()
     {
-        foreach (var source in _exhausted.Keys)
+        foreach (var entry in _exhausted)
         {
-            if (HasTokens(source))
+            if (HasTokens(entry.Key))
             {
-                _exhausted.TryRemove(source, out _);
+                _exhausted.TryRemove(entry);
             }
         }
     }
