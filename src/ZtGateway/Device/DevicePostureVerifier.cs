@@ -212,7 +212,7 @@ internal sealed class DevicePostureVerifier : IDisposable
             // Bound to a user: only that user's token may carry it (Bind), so a stolen assertion does not travel.
             if (!TryString(token, "user", out var user))
             {
-                return Refuse("device assertion is bound to another user");
+                return Refuse("device assertion has a user claim that is not a string");
             }
 
             boundUser = user;
