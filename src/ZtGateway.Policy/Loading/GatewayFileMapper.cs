@@ -132,6 +132,7 @@ internal sealed partial class GatewayFileMapper
             TrustedProxies = reader.CidrList(map.Get("trustedProxies"), "gateway.trustedProxies") ?? settings.TrustedProxies,
             StateDir = reader.ResolvedPath(map.Get("stateDir"), "gateway.stateDir", baseDirectory) ?? settings.StateDir,
             Management = management,
+            Limits = ReadLimits(map.Get("limits")),
         };
         map.Complete("'gateway'");
         return (settings, policyDirLocation, policyDirUsable, listen);

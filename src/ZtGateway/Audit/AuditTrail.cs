@@ -63,6 +63,14 @@ internal sealed partial class AuditTrail : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes the aggregated line of one source's rate-limited requests within one window (OCSF HTTP Activity with
+    /// <c>count</c>, <c>start_time</c> and <c>end_time</c>) to every sink. Unlike a decision's line it is written
+    /// once the window is over, after its answers went out: that is what keeps a flood from filling the disk.
+    /// </summary>
+    public void RecordRateLimited(RateLimitedEvent window) =>
+        Write(OcsfWriter.RateLimited(window), window.DecisionId);
+
     /// <summary>Writes a lateral-movement finding (OCSF Detection Finding) to every sink.</summary>
     public void RecordFinding(DetectionFinding finding, string policyVersion) =>
         Write(OcsfWriter.DetectionFinding(finding, policyVersion), finding.Id);

@@ -120,6 +120,93 @@ internal static partial class OcsfWriter
         json.WriteEndObject();
     }
 
+    /// <summary>
+    /// One line for a window of rate-limited requests: an HTTP Activity denial like any other, with the base-event
+    /// <c>count</c> of requests between <c>start_time</c> and <c>end_time</c>. The method and path are written only
+    /// when every request of the window had the same; no principal or route was ever looked at.
+    /// </summary>
+    public static byte[] RateLimited(RateLimitedEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var activity = e.Method is null ? 99 : ActivityId(e.Method);
+        var line = AuditLine.Rent();
+        try
+        {
+            var json = line.Json;
+            json.WriteStartObject();
+            json.WriteNumber(Names.Time, e.Start.ToUnixTimeMilliseconds());
+            json.WriteNumber(Names.StartTime, e.Start.ToUnixTimeMilliseconds());
+            json.WriteNumber(Names.EndTime, e.End.ToUnixTimeMilliseconds());
+            json.WriteNumber(Names.Count, e.Count);
+            json.WriteNumber(Names.ClassUid, HttpActivityClass);
+            json.WriteString(Names.ClassName, "HTTP Activity");
+            json.WriteNumber(Names.CategoryUid, 4);
+            json.WriteNumber(Names.ActivityId, activity);
+            json.WriteNumber(Names.TypeUid, HttpActivityClass * 100 + activity);
+            json.WriteNumber(Names.SeverityId, 3);
+            json.WriteNumber(Names.ActionId, 2);
+            json.WriteString(Names.Action, "Denied");
+            json.WriteNumber(Names.DispositionId, 2);
+            json.WriteNumber(Names.StatusId, 2);
+            json.WriteString(Names.StatusDetail, ReasonCode.RateLimited.ToCode());
+
+            json.WriteStartObject(Names.Metadata);
+            json.WriteString(Names.Uid, e.DecisionId);
+            json.WriteString(Names.Version, SchemaVersion);
+            json.WriteStartArray(Names.Profiles);
+            json.WriteStringValue("security_control");
+            json.WriteEndArray();
+            json.WriteStartObject(Names.Product);
+            json.WriteString(Names.Name, "ZtGateway");
+            json.WriteString(Names.VendorName, "ZtGateway");
+            json.WriteEndObject();
+            json.WriteEndObject();
+
+            json.WriteStartObject(Names.SrcEndpoint);
+            if (e.ClientAddress is not null)
+            {
+                json.WriteString(Names.Ip, e.ClientAddress.ToString());
+            }
+
+            json.WriteEndObject();
+
+            if (e.Method is not null)
+            {
+                json.WriteStartObject(Names.HttpRequest);
+                json.WriteString(Names.HttpMethod, e.Method);
+                if (e.Path is not null)
+                {
+                    json.WriteStartObject(Names.Url);
+                    json.WriteString(Names.Path, e.Path);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteStartObject(Names.HttpResponse);
+            json.WriteNumber(Names.Code, 429);
+            json.WriteEndObject();
+
+            json.WriteStartObject(Names.Unmapped);
+            json.WriteStartObject(Names.Ztgw);
+            json.WriteString(Names.Reason, ReasonCode.RateLimited.ToCode());
+            json.WriteString(Names.SrcSegment, string.Empty);
+            json.WriteString(Names.DstSegment, e.Segment);
+            json.WriteString(Names.Source, e.Source);
+            json.WriteString(Names.PolicyVersion, e.PolicyVersion);
+            json.WriteEndObject();
+            json.WriteEndObject();
+
+            json.WriteEndObject();
+            return line.Complete().ToArray();
+        }
+        finally
+        {
+            AuditLine.Return(line);
+        }
+    }
+
     // OCSF HTTP Activity activity_id values.
     private static int ActivityId(string method) => method switch
     {
@@ -179,5 +266,9 @@ internal static partial class OcsfWriter
         public static readonly JsonEncodedText SrcSegment = JsonEncodedText.Encode("src_segment");
         public static readonly JsonEncodedText DstSegment = JsonEncodedText.Encode("dst_segment");
         public static readonly JsonEncodedText PolicyVersion = JsonEncodedText.Encode("policy_version");
+        public static readonly JsonEncodedText StartTime = JsonEncodedText.Encode("start_time");
+        public static readonly JsonEncodedText EndTime = JsonEncodedText.Encode("end_time");
+        public static readonly JsonEncodedText Count = JsonEncodedText.Encode("count");
+        public static readonly JsonEncodedText Source = JsonEncodedText.Encode("source");
     }
 }

@@ -7,10 +7,12 @@ using System.Text;
 namespace ZtGateway.Caching;
 
 /// <summary>
-/// Remembers credentials that already passed verification, so a token or assertion that comes back on every
-/// request is not verified again each time. Keys are SHA-256 digests of the raw credential: the credential
-/// itself is never stored. Every entry dies at its credential's own expiry (or sooner), the cache holds at
-/// most <see cref="Capacity"/> entries, and it can be emptied as a whole or for one subject.
+/// Remembers the verdict on credentials that were already checked, so a token or assertion that comes back on
+/// every request is not verified again each time: the one cache implementation, used for credentials that
+/// verified (until their expiry) and, as a separate short-lived instance, for credentials that were refused.
+/// Keys are SHA-256 digests of the raw credential: the credential itself is never stored. Every entry dies at
+/// the time it was given (capped by <see cref="MaxEntryLifetime"/>), the cache holds at most
+/// <see cref="Capacity"/> entries, and it can be emptied as a whole or for one subject.
 /// </summary>
 internal sealed class VerifiedCache<TValue>
     where TValue : class
@@ -50,7 +52,7 @@ internal sealed class VerifiedCache<TValue>
         return false;
     }
 
-    /// <summary>Remembers a verified credential until <paramref name="expiresAt"/> (capped by <see cref="MaxEntryLifetime"/>).</summary>
+    /// <summary>Remembers a verdict on a credential until <paramref name="expiresAt"/> (capped by <see cref="MaxEntryLifetime"/>).</summary>
     public void Set(ReadOnlySpan<char> credential, TValue value, string? subject, DateTimeOffset now, DateTimeOffset expiresAt)
     {
         var cap = now + MaxEntryLifetime;

@@ -1,6 +1,7 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using ZtGateway.Caching;
+using ZtGateway.Identity;
 using ZtGateway.Keys;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
@@ -21,15 +22,15 @@ internal sealed record PostureOutcome(DeviceStatus Status, DevicePosture? Device
 /// user, bound to the caller's <c>sub</c>. Plain headers are never believed: only a signed assertion
 /// produces a device.
 /// </summary>
+/// <remarks>
+/// Verdicts are remembered by digest. A verified assertion is remembered until its <c>exp</c>, with the user it is
+/// bound to, and the binding is checked against the caller on every use. A refused assertion is remembered for
+/// <see cref="CachingTokenValidator.RefusalLifetime"/>: every reason for such a refusal is about the assertion alone,
+/// never about the caller, so a refusal learned with one caller's token holds for any other. Both caches are
+/// emptied when a posture issuer's keys change.
+/// </remarks>
 internal sealed class DevicePostureVerifier : IDisposable
 {
-    private static readonly string[] AsymmetricAlgorithms =
-    [
-        SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
-        SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
-        SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
-    ];
-
     private readonly DeviceSettings _settings;
     private readonly TimeSpan _clockSkew;
     private readonly TimeProvider _time;
@@ -38,6 +39,12 @@ internal sealed class DevicePostureVerifier : IDisposable
 
     // Verified assertions, keyed by digest; the user binding is re-checked on every hit.
     private readonly VerifiedCache<CachedPosture> _cache = new(capacity: 50_000, maxEntryLifetime: TimeSpan.FromMinutes(15));
+
+    // Refused assertions, keyed by digest, bounded on their own so that junk never pushes verified ones out.
+    private readonly VerifiedCache<PostureOutcome> _refused = new(capacity: 10_000, maxEntryLifetime: CachingTokenValidator.RefusalLifetime);
+
+    // Bumped on every key change: a verdict reached with keys that changed meanwhile is not remembered.
+    private int _generation;
 
     public DevicePostureVerifier(DeviceSettings settings, TimeSpan clockSkew, TimeProvider timeProvider,
         HttpMessageHandler? backchannel, ILogger logger)
@@ -50,7 +57,7 @@ internal sealed class DevicePostureVerifier : IDisposable
             var source = issuer.JwksFile is not null
                 ? JwksKeySource.FromFile(issuer.JwksFile, timeProvider, logger)
                 : JwksKeySource.FromUri(new Uri(issuer.JwksUri!), backchannel, timeProvider, logger);
-            source.KeysChanged += _cache.Clear;
+            source.KeysChanged += Clear;
             _issuers[issuer.Issuer] = source;
         }
     }
@@ -65,17 +72,58 @@ internal sealed class DevicePostureVerifier : IDisposable
         var now = _time.GetUtcNow();
         if (_cache.TryGet(assertion, now, out var cached))
         {
-            return cached.User is not null && !string.Equals(cached.User, principal?.Subject, StringComparison.Ordinal)
-                ? PostureOutcome.Invalid("device assertion is bound to another user")
-                : cached.Outcome;
+            return Bind(cached, principal);
         }
 
-        var outcome = await VerifyUncachedAsync(assertion, principal, now, cancellationToken);
-        return outcome;
+        if (_refused.TryGet(assertion, now, out var refused))
+        {
+            return refused;
+        }
+
+        var generation = Volatile.Read(ref _generation);
+        var (verified, refusal) = await VerifyUncachedAsync(assertion, now, cancellationToken);
+        var current = generation == Volatile.Read(ref _generation);
+        if (verified is not null)
+        {
+            if (current)
+            {
+                _cache.Set(assertion, verified, verified.Outcome.Device!.DeviceId, now, verified.Expires);
+            }
+
+            return Bind(verified, principal);
+        }
+
+        if (current)
+        {
+            _refused.Set(assertion, refusal!, subject: null, now, now + CachingTokenValidator.RefusalLifetime);
+        }
+
+        return refusal!;
     }
 
-    private async ValueTask<PostureOutcome> VerifyUncachedAsync(string assertion, Principal? principal, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Forgets every remembered verdict (a posture issuer's keys changed).</summary>
+    public void Clear()
     {
+        Interlocked.Increment(ref _generation);
+        _cache.Clear();
+        _refused.Clear();
+    }
+
+    // The one check that depends on the caller: an assertion bound to a user travels with that user's token only.
+    private static PostureOutcome Bind(CachedPosture posture, Principal? principal) =>
+        posture.User is not null && !string.Equals(posture.User, principal?.Subject, StringComparison.Ordinal)
+            ? PostureOutcome.Invalid("device assertion is bound to another user")
+            : posture.Outcome;
+
+    // Everything about the assertion itself; the result is the same whoever presents it.
+    private async ValueTask<(CachedPosture? Verified, PostureOutcome? Refusal)> VerifyUncachedAsync(string assertion, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        if (CompactJws.ShapeFailure(assertion) is { } shapeFailure)
+        {
+            return Refuse("malformed device assertion (" + shapeFailure + ")");
+        }
+
         JsonWebToken token;
         try
         {
@@ -83,12 +131,12 @@ internal sealed class DevicePostureVerifier : IDisposable
         }
         catch (ArgumentException)
         {
-            return PostureOutcome.Invalid("malformed device assertion");
+            return Refuse("malformed device assertion");
         }
 
         if (!_issuers.TryGetValue(token.Issuer ?? string.Empty, out var keys))
         {
-            return PostureOutcome.Invalid("device assertion from an unknown issuer");
+            return Refuse("device assertion from an unknown issuer");
         }
 
         var parameters = new TokenValidationParameters
@@ -96,7 +144,7 @@ internal sealed class DevicePostureVerifier : IDisposable
             ValidIssuer = token.Issuer,
             ValidAudience = _settings.Audience,
             IssuerSigningKeys = await keys.GetKeysAsync(token.Kid, cancellationToken),
-            ValidAlgorithms = AsymmetricAlgorithms,
+            ValidAlgorithms = ValidationParametersFactory.AllowedAlgorithms,
             RequireSignedTokens = true,
             RequireExpirationTime = true,
             TryAllIssuerSigningKeys = false,
@@ -113,58 +161,58 @@ internal sealed class DevicePostureVerifier : IDisposable
         }
         catch (Exception ex) when (ex is ArgumentException or SecurityTokenException or FormatException)
         {
-            return PostureOutcome.Invalid("device assertion failed validation: " + ex.GetType().Name);
+            return Refuse("device assertion failed validation: " + ex.GetType().Name);
         }
 
         if (!result.IsValid)
         {
-            return PostureOutcome.Invalid("device assertion failed validation: " + result.Exception?.GetType().Name);
+            return Refuse("device assertion failed validation: " + result.Exception?.GetType().Name);
         }
 
         // A posture assertion is a fresh statement about a device; a long-lived one is a replayable one.
         if (!token.TryGetPayloadValue<long>("iat", out var issuedAt))
         {
-            return PostureOutcome.Invalid("device assertion has no iat");
+            return Refuse("device assertion has no iat");
         }
 
         if (token.ValidTo - DateTimeOffset.FromUnixTimeSeconds(issuedAt).UtcDateTime > _settings.MaxAge)
         {
-            return PostureOutcome.Invalid("device assertion lives longer than device.maxAge");
+            return Refuse("device assertion lives longer than device.maxAge");
         }
 
         if (DateTimeOffset.FromUnixTimeSeconds(issuedAt) - _clockSkew > now)
         {
-            return PostureOutcome.Invalid("device assertion issued in the future");
+            return Refuse("device assertion issued in the future");
         }
 
         var deviceId = token.Subject;
         if (string.IsNullOrEmpty(deviceId))
         {
-            return PostureOutcome.Invalid("device assertion has no sub");
+            return Refuse("device assertion has no sub");
         }
 
         if (!TryString(token, "segment", out var segment) || segment.Length == 0)
         {
-            return PostureOutcome.Invalid("device assertion has no segment");
+            return Refuse("device assertion has no segment");
         }
 
         if (!TryBool(token, "compliant", out var compliant) || !TryBool(token, "managed", out var managed))
         {
-            return PostureOutcome.Invalid("device assertion lacks boolean compliant/managed");
+            return Refuse("device assertion lacks boolean compliant/managed");
         }
 
         if (!TryString(token, "risk", out var riskText) || !TryRisk(riskText, out var risk))
         {
-            return PostureOutcome.Invalid("device assertion has no valid risk");
+            return Refuse("device assertion has no valid risk");
         }
 
         string? boundUser = null;
         if (token.TryGetClaim("user", out _))
         {
-            // Bound to a user: only that user's token may carry it, so a stolen assertion does not travel.
-            if (!TryString(token, "user", out var user) || principal is null || !string.Equals(user, principal.Subject, StringComparison.Ordinal))
+            // Bound to a user: only that user's token may carry it (Bind), so a stolen assertion does not travel.
+            if (!TryString(token, "user", out var user))
             {
-                return PostureOutcome.Invalid("device assertion is bound to another user");
+                return Refuse("device assertion has a user claim that is not a string");
             }
 
             boundUser = user;
@@ -178,11 +226,12 @@ internal sealed class DevicePostureVerifier : IDisposable
             Managed = managed,
             Risk = risk,
         }, "verified");
-        _cache.Set(assertion, new CachedPosture(verified, boundUser), deviceId, now, new DateTimeOffset(token.ValidTo, TimeSpan.Zero));
-        return verified;
+        return (new CachedPosture(verified, boundUser, new DateTimeOffset(token.ValidTo, TimeSpan.Zero)), null);
     }
 
-    private sealed record CachedPosture(PostureOutcome Outcome, string? User);
+    private static (CachedPosture? Verified, PostureOutcome? Refusal) Refuse(string detail) => (null, PostureOutcome.Invalid(detail));
+
+    private sealed record CachedPosture(PostureOutcome Outcome, string? User, DateTimeOffset Expires);
 
     private static bool TryString(JsonWebToken token, string name, out string value)
     {

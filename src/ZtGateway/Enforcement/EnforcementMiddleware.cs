@@ -87,6 +87,16 @@ internal sealed partial class EnforcementMiddleware
         var request = context.Request;
         var deviceHeader = InboundHeaders.StripUntrusted(request.Headers, policy.Gateway.Device.Header);
         var authorization = request.Headers.Authorization;
+        var clientAddress = ClientAddressResolver.Resolve(context.Connection.RemoteIpAddress,
+            request.Headers["X-Forwarded-For"].ToString(), policy.Gateway.Gateway.TrustedProxies);
+        if (state.Refusals.IsLimited(clientAddress))
+        {
+            // The source used up its refusals (gateway.limits): answered before any credential is verified.
+            var limitedId = state.Refusals.RecordLimited(context, _segment, clientAddress);
+            _telemetry.RateLimited(decisionSpan, _segment, limitedId);
+            await state.Refusals.AnswerAsync(context, _segment, limitedId, traceId);
+            return;
+        }
 
         var token = await state.Tokens.ValidateAsync(authorization.Count == 1 ? authorization[0] : null, context.RequestAborted);
         if (authorization.Count > 1)
@@ -109,8 +119,7 @@ internal sealed partial class EnforcementMiddleware
             Method = request.Method,
             Path = request.Path.Value ?? string.Empty,
             RawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget,
-            ClientAddress = ClientAddressResolver.Resolve(context.Connection.RemoteIpAddress,
-                request.Headers["X-Forwarded-For"].ToString(), policy.Gateway.Gateway.TrustedProxies),
+            ClientAddress = clientAddress,
             Token = continuous.Revoked ? TokenStatus.Revoked : token.Status,
             Principal = token.Principal,
             DeviceStatus = posture.Status,
@@ -130,6 +139,7 @@ internal sealed partial class EnforcementMiddleware
             var code = decision.Reason.ToCode();
             Log.Denied(_logger, decisionId, _segment, code, decision.RouteId, token.Detail, posture.Detail);
             audit.Record(ReasonStatus.For(decision.Reason), decision.Reason);
+            state.Refusals.Refused(clientAddress);
             await DenialWriter.WriteAsync(context, _segment, decision.Reason, decisionId, traceId, decision.AcrValues, decision.MaxAuthAge);
             return;
         }

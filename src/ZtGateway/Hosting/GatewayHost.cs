@@ -3,6 +3,7 @@ using ZtGateway.Audit;
 using ZtGateway.Caching;
 using ZtGateway.Continuous;
 using ZtGateway.Device;
+using ZtGateway.Enforcement;
 using ZtGateway.Management;
 using ZtGateway.Identity;
 using ZtGateway.Policy.Configuration;
@@ -25,6 +26,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     private readonly List<SegmentListener> _listeners = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
+    private readonly List<Task> _retiring = [];
     private Task _watcher = Task.CompletedTask;
     private ManagementListener? _management;
     private ContinuousEvaluation? _continuous;
@@ -222,7 +224,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             }
 
             var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions, State.Current.Tokens));
-            _ = DisposeLaterAsync(previous);
+            RetireLater(previous);
             Log.PolicyLoaded(_logger, policy.Version, policy.Segments.Count);
             return loaded;
         }
@@ -253,6 +255,15 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             await _management.DisposeAsync();
         }
 
+        Task[] retiring;
+        lock (_retiring)
+        {
+            retiring = [.. _retiring];
+        }
+
+        // The stopping token ended their wait: earlier states are disposed now, their last audit lines written.
+        await Task.WhenAll(retiring);
+
         // After the listeners, so that the spans of their last requests are flushed.
         Telemetry.Dispose();
         if (_continuous is not null)
@@ -274,6 +285,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         ITokenValidator? previousTokens = null)
     {
         var gateway = policy.Gateway;
+        var audit = new AuditTrail(gateway.Audit, loggerFactory.CreateLogger("ZtGateway.Audit"));
         return new GatewayState(
             new PolicyEngine(policy, options.TimeProvider),
             new CachingTokenValidator(
@@ -282,7 +294,9 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
                 options.TimeProvider),
             new DevicePostureVerifier(gateway.Device, gateway.Identity.ClockSkew, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Device")),
             assertions,
-            new AuditTrail(gateway.Audit, loggerFactory.CreateLogger("ZtGateway.Audit")));
+            audit,
+            new RefusalLimiter(RefusalLimiterOptions.From(gateway.Gateway.Limits), audit, policy.Version, options.TimeProvider,
+                loggerFactory.CreateLogger("ZtGateway.Enforcement")));
     }
 
     private static List<SegmentConfig>? SelectSegments(PolicySet policy, string segment)
@@ -339,10 +353,28 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         }
     }
 
-    private static async Task DisposeLaterAsync(GatewayState previous)
+    // Requests in flight may still hold the previous state: it is disposed 30 s later, or at once when the host
+    // stops, so that what it still holds (the last second of aggregated audit lines) is always written.
+    private void RetireLater(GatewayState previous)
     {
-        // Requests in flight may still hold the previous state.
-        await Task.Delay(TimeSpan.FromSeconds(30));
+        var retiring = RetireAsync(previous, _stopping.Token);
+        lock (_retiring)
+        {
+            _retiring.Add(retiring);
+            _retiring.RemoveAll(t => t.IsCompleted);
+        }
+    }
+
+    private static async Task RetireAsync(GatewayState previous, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30), stopping);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
         previous.Dispose();
     }
 

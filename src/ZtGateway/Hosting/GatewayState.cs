@@ -1,6 +1,7 @@
 using ZtGateway.Assertion;
 using ZtGateway.Audit;
 using ZtGateway.Device;
+using ZtGateway.Enforcement;
 using ZtGateway.Identity;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
@@ -13,8 +14,10 @@ namespace ZtGateway.Hosting;
 /// </summary>
 internal sealed class GatewayState : IDisposable
 {
-    public GatewayState(PolicyEngine engine, ITokenValidator tokens, DevicePostureVerifier posture, AssertionIssuer assertions, AuditTrail audit)
+    public GatewayState(PolicyEngine engine, ITokenValidator tokens, DevicePostureVerifier posture, AssertionIssuer assertions, AuditTrail audit,
+        RefusalLimiter refusals)
     {
+        Refusals = refusals;
         Engine = engine;
         Tokens = tokens;
         Posture = posture;
@@ -32,12 +35,16 @@ internal sealed class GatewayState : IDisposable
 
     public AuditTrail Audit { get; }
 
+    /// <summary>The per-source refusal limit; it writes its aggregated lines to <see cref="Audit"/>.</summary>
+    public RefusalLimiter Refusals { get; }
+
     public PolicySet Policy => Engine.Policy;
 
     public void Dispose()
     {
         (Tokens as IDisposable)?.Dispose();
         Posture.Dispose();
+        Refusals.Dispose(); // its last windows go to the audit sinks, so before they close
         Audit.Dispose();
     }
 }

@@ -35,6 +35,13 @@ internal abstract class IssuerTrust : IDisposable
     /// </summary>
     public virtual ValueTask<bool> RefreshSigningKeysAsync(CancellationToken cancellationToken) => ValueTask.FromResult(false);
 
+    /// <summary>
+    /// False only when the trust is sure that no key it holds can verify a token naming <paramref name="keyId"/> and
+    /// <paramref name="thumbprint"/>, so the token is refused without a signature check. A trust whose keys can
+    /// change (discovery) says true and lets an unknown key id prompt a refresh instead.
+    /// </summary>
+    public virtual bool MayHoldSigningKey(string? keyId, string? thumbprint) => true;
+
     /// <summary>Whether the trust holds signing keys now.</summary>
     public abstract IssuerReadiness Readiness { get; }
 

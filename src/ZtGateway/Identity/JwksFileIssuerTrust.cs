@@ -13,6 +13,7 @@ internal sealed partial class JwksFileIssuerTrust : IssuerTrust
     public const string UnreadableDetail = "jwks file unreadable";
 
     private readonly TrustSnapshot _snapshot;
+    private readonly List<SecurityKey>? _keys;
 
     /// <summary>Reads <paramref name="jwksFile"/> and prepares the parameters.</summary>
     public JwksFileIssuerTrust(
@@ -27,6 +28,7 @@ internal sealed partial class JwksFileIssuerTrust : IssuerTrust
     {
         SelectingIssuers = [issuer];
         var keys = LoadKeys(name, jwksFile, logger);
+        _keys = keys;
         _snapshot = keys is null
             ? TrustSnapshot.Refuse(UnreadableDetail)
             : new TrustSnapshot(ValidationParametersFactory.Create([issuer], audiences, keys, clockSkew, timeProvider), null);
@@ -40,6 +42,37 @@ internal sealed partial class JwksFileIssuerTrust : IssuerTrust
 
     /// <inheritdoc />
     public override IReadOnlyList<string> SelectingIssuers { get; }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The file is read once, so the key set never changes: a token with no <c>kid</c> (nor <c>x5t</c>, which the
+    /// handler may match instead) or with a <c>kid</c> of none of the keys cannot verify. Ids are compared without
+    /// regard to case, which only ever lets more tokens on to the handler's own, exact, lookup.
+    /// </remarks>
+    public override bool MayHoldSigningKey(string? keyId, string? thumbprint)
+    {
+        if (_keys is null || !string.IsNullOrEmpty(thumbprint))
+        {
+            // An unreadable file refuses every token with its own reason; a thumbprint is matched by the handler.
+            return true;
+        }
+
+        if (string.IsNullOrEmpty(keyId))
+        {
+            return false;
+        }
+
+        foreach (var key in _keys)
+        {
+            if (string.Equals(key.KeyId, keyId, StringComparison.OrdinalIgnoreCase)
+                || (key is X509SecurityKey x509 && string.Equals(x509.X5t, keyId, StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <inheritdoc />
     public override ValueTask<TrustSnapshot> GetSnapshotAsync(CancellationToken cancellationToken) => ValueTask.FromResult(_snapshot);

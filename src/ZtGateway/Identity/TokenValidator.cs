@@ -13,6 +13,11 @@ namespace ZtGateway.Identity;
 /// that issuer only. Every failure maps to <see cref="TokenStatus.Missing"/>, <see cref="TokenStatus.Invalid"/>
 /// or <see cref="TokenStatus.Expired"/>; nothing is thrown.
 /// </summary>
+/// <remarks>
+/// The cheap checks come first, so that junk never costs a signature check: length and shape
+/// (<see cref="CompactJws"/>), a JSON header and payload, a known <c>iss</c>, a signature, an accepted <c>alg</c>
+/// and, for a static key set, a known <c>kid</c>.
+/// </remarks>
 internal sealed partial class TokenValidator : ITokenValidator, IDisposable
 {
     private const string BearerScheme = "Bearer";
@@ -113,6 +118,11 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
             return Refuse(null, "empty bearer token");
         }
 
+        if (CompactJws.ShapeFailure(token) is { } shapeFailure)
+        {
+            return Refuse(null, shapeFailure);
+        }
+
         string? issuerName = null;
         try
         {
@@ -137,6 +147,11 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
                 return Refuse(issuerName, "algorithm not accepted: " + unverified.Alg);
             }
 
+            if (!trust.MayHoldSigningKey(unverified.Kid, unverified.X5t))
+            {
+                return Refuse(issuerName, "no signing key with this kid");
+            }
+
             var outcome = await ValidateWithTrustAsync(token, trust, cancellationToken).ConfigureAwait(false);
             if (outcome.Status == TokenStatus.Invalid && outcome.KeyNotFound
                 && await trust.RefreshSigningKeysAsync(cancellationToken).ConfigureAwait(false))
@@ -152,7 +167,7 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
 
             if (outcome.Status != TokenStatus.Valid)
             {
-                return Refuse(issuerName, outcome.Detail);
+                return Refuse(issuerName, outcome.Detail, transient: outcome.Transient);
             }
 
             var verified = outcome.Token!;
@@ -166,12 +181,12 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return Refuse(issuerName, "validation canceled");
+            return Refuse(issuerName, "validation canceled", transient: true);
         }
         catch (Exception ex)
         {
             // A verifier must fail closed: anything unexpected refuses the token rather than surfacing as a 500.
-            return Refuse(issuerName, "validation error: " + ex.GetType().Name);
+            return Refuse(issuerName, "validation error: " + ex.GetType().Name, transient: true);
         }
     }
 
@@ -295,7 +310,8 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
         var snapshot = await trust.GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
         if (snapshot.Parameters is null)
         {
-            return new TrustValidation(TokenStatus.Invalid, null, snapshot.Failure ?? "issuer unavailable", KeyNotFound: false);
+            // The issuer cannot verify anything right now: a verdict about the gateway, not about this token.
+            return new TrustValidation(TokenStatus.Invalid, null, snapshot.Failure ?? "issuer unavailable", KeyNotFound: false, Transient: true);
         }
 
         var result = await _handler.ValidateTokenAsync(token, snapshot.Parameters).ConfigureAwait(false);
@@ -309,15 +325,10 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
         return new TrustValidation(status, null, DescribeFailure(exception), exception is SecurityTokenSignatureKeyNotFoundException);
     }
 
+    // The shape (three parts, no encryption, the size) is already checked; this reads the header and payload JSON.
     private bool TryReadUnverified(string token, out JsonWebToken unverified, out string failure)
     {
         unverified = null!;
-        if (!_handler.CanReadToken(token))
-        {
-            failure = "malformed token";
-            return false;
-        }
-
         try
         {
             unverified = _handler.ReadJsonWebToken(token);
@@ -325,12 +336,6 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
         catch (Exception ex) when (ex is ArgumentException or SecurityTokenException or FormatException or System.Text.Json.JsonException)
         {
             failure = "malformed token";
-            return false;
-        }
-
-        if (unverified.IsEncrypted)
-        {
-            failure = "encrypted tokens are not accepted";
             return false;
         }
 
@@ -370,13 +375,14 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
         => Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
 
     // Expires is only reported where it was verified; elsewhere it would repeat attacker-controlled input.
-    private TokenValidationOutcome Refuse(string? issuerName, string detail, TokenStatus status = TokenStatus.Invalid, DateTimeOffset? expires = null)
+    private TokenValidationOutcome Refuse(string? issuerName, string detail, TokenStatus status = TokenStatus.Invalid, DateTimeOffset? expires = null,
+        bool transient = false)
     {
         Log.TokenRefused(_logger, issuerName ?? "(none)", status, detail);
-        return new TokenValidationOutcome(status, null, issuerName, detail, expires);
+        return new TokenValidationOutcome(status, null, issuerName, detail, expires, transient);
     }
 
-    private readonly record struct TrustValidation(TokenStatus Status, JsonWebToken? Token, string Detail, bool KeyNotFound);
+    private readonly record struct TrustValidation(TokenStatus Status, JsonWebToken? Token, string Detail, bool KeyNotFound, bool Transient = false);
 
     private static partial class Log
     {

@@ -133,6 +133,31 @@ internal sealed class GatewayTelemetry : IDisposable
         });
     }
 
+    /// <summary>
+    /// Puts a 429 <c>rate-limited</c> answer on its span and counts it in <c>ztgw.decisions</c>, one by one like any
+    /// decision, although its audit line is shared with the other answers of its window.
+    /// </summary>
+    public void RateLimited(Activity? span, string segment, string decisionId)
+    {
+        var reason = ReasonCode.RateLimited.ToCode();
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag(TelemetryTags.DestinationSegment, segment);
+            span.SetTag(TelemetryTags.Decision, "deny");
+            span.SetTag(TelemetryTags.Reason, reason);
+            span.SetTag(TelemetryTags.DecisionId, decisionId);
+        }
+
+        _decisions.Add(1, new TagList
+        {
+            { TelemetryTags.SourceSegment, string.Empty },
+            { TelemetryTags.DestinationSegment, segment },
+            { TelemetryTags.Route, string.Empty },
+            { TelemetryTags.Decision, "deny" },
+            { TelemetryTags.Reason, reason },
+        });
+    }
+
     /// <summary>Counts one failed forwarding attempt (<paramref name="error"/>: connect, timeout, circuit-open, ...).</summary>
     public void UpstreamFailed(string segment, string service, string error) => _upstreamFailures.Add(1, new TagList
     {

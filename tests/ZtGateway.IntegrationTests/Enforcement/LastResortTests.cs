@@ -56,7 +56,7 @@ public sealed class LastResortTests : IAsyncLifetime
         Assert.Single(_ledger.Requests);
 
         var live = _gateway.Host.State.Current;
-        _gateway.Host.State.Swap(new GatewayState(live.Engine, new FailingTokens(), live.Posture, live.Assertions, live.Audit));
+        _gateway.Host.State.Swap(new GatewayState(live.Engine, new FailingTokens(), live.Posture, live.Assertions, live.Audit, live.Refusals));
 
         var answer = await Problem.SendAsync(client, HttpMethod.Get, "/ledger/2", token);
 

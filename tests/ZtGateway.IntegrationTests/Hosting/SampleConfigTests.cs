@@ -17,7 +17,8 @@ public sealed class SampleConfigTests
             // A fresh clone has no keys: validate says which file is missing, at the line that names it.
             var before = new StringWriter();
             Assert.Equal(1, await ZtgwCommand.InvokeAsync(["validate", "--config", config], new StringWriter(), before));
-            Assert.Contains("gateway.yaml:16:", before.ToString(), StringComparison.Ordinal);
+            var line = Array.FindIndex(File.ReadAllLines(config), l => l.Contains("jwksFile: keys/idp.jwks.json", StringComparison.Ordinal)) + 1;
+            Assert.Contains($"gateway.yaml:{line}:", before.ToString(), StringComparison.Ordinal);
             Assert.Contains("jwksFile 'keys/idp.jwks.json' does not exist", before.ToString(), StringComparison.Ordinal);
 
             Assert.Equal(0, await ZtgwCommand.InvokeAsync(["dev", "keys", "--config", config], new StringWriter(), new StringWriter()));

@@ -44,7 +44,7 @@ public sealed class CachingTokenValidatorTests
     }
 
     [Fact]
-    public async Task Refusals_AreNeverCached()
+    public async Task Refusals_AreCachedOnlyBriefly()
     {
         var inner = new Mock<ITokenValidator>();
         inner.Setup(v => v.ValidateAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>()))
@@ -52,6 +52,7 @@ public sealed class CachingTokenValidatorTests
         using var cache = new CachingTokenValidator(inner.Object, _time);
 
         await cache.ValidateAsync("Bearer forged", default);
+        _time.Advance(CachingTokenValidator.RefusalLifetime);
         await cache.ValidateAsync("Bearer forged", default);
 
         inner.Verify(v => v.ValidateAsync("Bearer forged", It.IsAny<CancellationToken>()), Times.Exactly(2));

@@ -321,7 +321,7 @@ public sealed class TokenValidatorTests : IClassFixture<SharedKeys>, IDisposable
         var outcome = await ValidateAsync(token);
 
         Assert.Equal(TokenStatus.Invalid, outcome.Status);
-        Assert.Equal("signing key not found", outcome.Detail);
+        Assert.Equal("no signing key with this kid", outcome.Detail);
     }
 
     [Fact]
