@@ -3,7 +3,7 @@ using System.Net;
 namespace ZtGateway.Policy.Configuration;
 
 /// <summary>
-/// The deployment-wide file, <c>gateway.yaml</c> (DESIGN.md section 2.1). Immutable; every path in it
+/// The deployment-wide file, <c>gateway.yaml</c> (docs/design.md section 2.1). Immutable; every path in it
 /// is already resolved to an absolute path against the folder of the file.
 /// </summary>
 public sealed record GatewayConfig

@@ -2,7 +2,7 @@ using System.Net;
 
 namespace ZtGateway.Policy.Configuration;
 
-/// <summary>One segment file, <c>segments/&lt;segment&gt;.yaml</c>: its listener, members and route table (DESIGN.md section 2.2).</summary>
+/// <summary>One segment file, <c>segments/&lt;segment&gt;.yaml</c>: its listener, members and route table (docs/design.md section 2.2).</summary>
 public sealed record SegmentConfig
 {
     /// <summary>Segment name, unique in the deployment. Required.</summary>

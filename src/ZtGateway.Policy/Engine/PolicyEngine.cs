@@ -9,7 +9,7 @@ namespace ZtGateway.Policy.Engine;
 /// <remarks>
 /// The policy is compiled once, at construction. <see cref="Decide"/> and <see cref="Explain"/> run the same
 /// evaluation; <see cref="Explain"/> only also records why each rule did or did not apply. The order of checks
-/// is DESIGN.md section 4: path, route, token, quarantine, device assertion, source segment, deny rules, allow rules,
+/// is docs/design.md section 4: path, route, token, quarantine, device assertion, source segment, deny rules, allow rules,
 /// requirements; the first failure wins. Thread-safe.
 /// </remarks>
 public sealed class PolicyEngine

@@ -1,6 +1,6 @@
 namespace ZtGateway.Policy.Engine;
 
-/// <summary>Machine-readable outcome of a decision (DESIGN.md section 5). Used alike in responses, audit, metrics and traces.</summary>
+/// <summary>Machine-readable outcome of a decision (docs/design.md section 5). Used alike in responses, audit, metrics and traces.</summary>
 public enum ReasonCode
 {
     /// <summary><c>allowed</c></summary>

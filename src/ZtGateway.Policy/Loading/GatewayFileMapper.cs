@@ -22,7 +22,7 @@ internal sealed record GatewayFile(
     public bool Mapped { get; init; }
 }
 
-/// <summary>Maps the nodes of gateway.yaml (DESIGN.md 2.1) to <see cref="GatewayConfig"/>.</summary>
+/// <summary>Maps the nodes of gateway.yaml (docs/design.md section 2.1) to <see cref="GatewayConfig"/>.</summary>
 internal sealed partial class GatewayFileMapper
 {
     private const string WhereFile = "gateway file";

@@ -10,7 +10,7 @@ namespace ZtGateway.Policy.Loading;
 public static class PolicyLoader
 {
     /// <summary>
-    /// Loads and validates the policy rooted at <paramref name="gatewayFile"/> (DESIGN.md section 2): gateway.yaml and every
+    /// Loads and validates the policy rooted at <paramref name="gatewayFile"/> (docs/design.md section 2): gateway.yaml and every
     /// <c>*.yaml</c> / <c>*.yml</c> file directly in its <c>gateway.policyDir</c>, in ordinal order of file name.
     /// Never throws for bad input: unreadable files, YAML syntax errors and invalid values all become diagnostics, and
     /// every problem is reported, not only the first.

@@ -27,7 +27,7 @@ internal sealed record SegmentFile(
 /// <summary>A <c>from</c> entry of a rule; <paramref name="Where"/> names the rule for messages ("rule 'x'").</summary>
 internal sealed record FromReference(string Where, ScalarNode Segment);
 
-/// <summary>Maps the nodes of a segment file (DESIGN.md 2.2) to <see cref="SegmentConfig"/>.</summary>
+/// <summary>Maps the nodes of a segment file (docs/design.md section 2.2) to <see cref="SegmentConfig"/>.</summary>
 internal static class SegmentFileMapper
 {
     private const string WhereFile = "segment file";

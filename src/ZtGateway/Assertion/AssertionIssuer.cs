@@ -12,7 +12,7 @@ using ZtGateway.Policy.Engine;
 namespace ZtGateway.Assertion;
 
 /// <summary>
-/// Signs the identity handed to upstreams (DESIGN.md section 3): an ES256 JWT per forwarded request,
+/// Signs the identity handed to upstreams (docs/design.md section 3): an ES256 JWT per forwarded request,
 /// audience = the service, with the decision that let it through. The key is EC P-256 from
 /// <c>assertion.signingKeyFile</c>, which must exist (a start never creates it; <c>ztgw dev keys</c> writes a development one).
 /// </summary>

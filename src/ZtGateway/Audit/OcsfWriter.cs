@@ -6,7 +6,7 @@ namespace ZtGateway.Audit;
 
 /// <summary>
 /// Renders decisions as OCSF 1.x JSON lines: HTTP Activity (class 4002) with the Security Control profile
-/// fields (DESIGN.md section 6), gateway specifics under <c>unmapped.ztgw</c>.
+/// fields (docs/design.md section 6), gateway specifics under <c>unmapped.ztgw</c>.
 /// </summary>
 internal static partial class OcsfWriter
 {

@@ -1,6 +1,6 @@
 namespace ZtGateway.Cli;
 
-/// <summary>Exit codes of <c>ztgw</c> (DESIGN.md section 7).</summary>
+/// <summary>Exit codes of <c>ztgw</c> (docs/design.md section 7).</summary>
 internal static class ExitCodes
 {
     public const int Success = 0;

@@ -17,7 +17,7 @@ internal sealed record PostureOutcome(DeviceStatus Status, DevicePosture? Device
 }
 
 /// <summary>
-/// Verifies device-posture assertions (DESIGN.md section 3): a JWT from a configured posture issuer,
+/// Verifies device-posture assertions (docs/design.md section 3): a JWT from a configured posture issuer,
 /// audience <c>device.audience</c>, lifetime no longer than <c>device.maxAge</c>, and, when it names a
 /// user, bound to the caller's <c>sub</c>. Plain headers are never believed: only a signed assertion
 /// produces a device.

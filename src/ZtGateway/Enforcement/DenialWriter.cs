@@ -6,7 +6,7 @@ using ZtGateway.Policy.Engine;
 namespace ZtGateway.Enforcement;
 
 /// <summary>
-/// Writes a refusal as RFC 9457 problem+json with the RFC 6750 / RFC 9470 challenge (DESIGN.md section 5).
+/// Writes a refusal as RFC 9457 problem+json with the RFC 6750 / RFC 9470 challenge (docs/design.md section 5).
 /// The body names only the reason code: never token contents, rule names or other policy internals.
 /// </summary>
 internal static class DenialWriter

@@ -2,7 +2,7 @@ using ZtGateway.Policy.Engine;
 
 namespace ZtGateway.Enforcement;
 
-/// <summary>HTTP status of each reason code (DESIGN.md section 5).</summary>
+/// <summary>HTTP status of each reason code (docs/design.md section 5).</summary>
 internal static class ReasonStatus
 {
     public static int For(ReasonCode reason) => reason switch

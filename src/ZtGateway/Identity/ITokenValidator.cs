@@ -1,6 +1,6 @@
 namespace ZtGateway.Identity;
 
-/// <summary>Verifies the bearer token of a request against the configured issuers (DESIGN.md sections 2.1 and 3).</summary>
+/// <summary>Verifies the bearer token of a request against the configured issuers (docs/design.md sections 2.1 and 3).</summary>
 internal interface ITokenValidator
 {
     /// <summary>

@@ -5,7 +5,7 @@ using ZtGateway.Policy.Engine;
 namespace ZtGateway.Identity;
 
 /// <summary>
-/// Turns the claims of a verified token into a <see cref="Principal"/> (DESIGN.md section 3). One mapping
+/// Turns the claims of a verified token into a <see cref="Principal"/> (docs/design.md section 3). One mapping
 /// for every issuer type, so a workload is recognised the same way whoever issued its token.
 /// </summary>
 internal static class PrincipalMapper

@@ -1,6 +1,6 @@
 namespace ZtGateway.Telemetry;
 
-/// <summary>Attribute names shared by the <c>ztgw.decision</c> span and the <c>ztgw.*</c> metrics (DESIGN.md section 6).</summary>
+/// <summary>Attribute names shared by the <c>ztgw.decision</c> span and the <c>ztgw.*</c> metrics (docs/design.md section 6).</summary>
 internal static class TelemetryTags
 {
     public const string SourceSegment = "ztgw.segment.src";

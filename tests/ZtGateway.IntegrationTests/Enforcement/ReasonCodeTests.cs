@@ -3,7 +3,7 @@ using ZtGateway.IntegrationTests.Infrastructure;
 
 namespace ZtGateway.IntegrationTests.Enforcement;
 
-/// <summary>Each reason code of DESIGN.md section 5 that enforcement produces, through a real listener.</summary>
+/// <summary>Each reason code of docs/design.md section 5 that enforcement produces, through a real listener.</summary>
 public sealed class ReasonCodeTests : IAsyncLifetime
 {
     private readonly TestIdentity _identity = new();

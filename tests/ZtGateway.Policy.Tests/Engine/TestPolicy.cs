@@ -76,7 +76,7 @@ internal static class TestPolicy
 }
 
 /// <summary>
-/// The demo topology of DESIGN.md 2.2: hr with its payroll routes, finance, engineering (networks only) and batch
+/// The demo topology of docs/design.md section 2.2: hr with its payroll routes, finance, engineering (networks only) and batch
 /// (a workload segment without networks).
 /// </summary>
 internal static class DemoPolicy

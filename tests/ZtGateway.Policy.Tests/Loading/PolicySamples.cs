@@ -3,7 +3,7 @@ namespace ZtGateway.Policy.Tests.Loading;
 /// <summary>YAML used by the loader tests.</summary>
 internal static class PolicySamples
 {
-    /// <summary>The gateway.yaml sample of DESIGN.md 2.1, word for word.</summary>
+    /// <summary>The gateway.yaml sample of docs/design.md section 2.1, adapted (keys dir, grants) to load on its own.</summary>
     public const string DesignGateway = """
         gateway:
           policyDir: segments              # folder of segment files, relative to this file
@@ -67,7 +67,7 @@ internal static class PolicySamples
 
         """;
 
-    /// <summary>The segment file sample of DESIGN.md 2.2, word for word.</summary>
+    /// <summary>The segment file sample of docs/design.md section 2.2, adapted (keys dir, grants) to load on its own.</summary>
     public const string DesignHr = """
         segment: hr
         description: Human resources systems
@@ -114,7 +114,7 @@ internal static class PolicySamples
 
         """;
 
-    /// <summary>DESIGN.md 2.1, every key written.</summary>
+    /// <summary>docs/design.md section 2.1, every key written.</summary>
     public const string FullGateway = """
         gateway:
           policyDir: segments
@@ -181,7 +181,7 @@ internal static class PolicySamples
 
         """;
 
-    /// <summary>DESIGN.md 2.2, every key written.</summary>
+    /// <summary>docs/design.md section 2.2, every key written.</summary>
     public const string FullHr = """
         segment: hr
         description: Human resources systems
