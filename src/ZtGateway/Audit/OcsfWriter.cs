@@ -35,29 +35,8 @@ internal static partial class OcsfWriter
         var activity = ActivityId(e.Method);
         json.WriteStartObject();
         json.WriteNumber(Names.Time, e.Time.ToUnixTimeMilliseconds());
-        json.WriteNumber(Names.ClassUid, HttpActivityClass);
-        json.WriteString(Names.ClassName, "HTTP Activity");
-        json.WriteNumber(Names.CategoryUid, 4);
-        json.WriteNumber(Names.ActivityId, activity);
-        json.WriteNumber(Names.TypeUid, HttpActivityClass * 100 + activity);
-        json.WriteNumber(Names.SeverityId, allowed ? 1 : 3);
-        json.WriteNumber(Names.ActionId, allowed ? 1 : 2);
-        json.WriteString(Names.Action, allowed ? "Allowed" : "Denied");
-        json.WriteNumber(Names.DispositionId, allowed ? 1 : 2);
-        json.WriteNumber(Names.StatusId, allowed ? 1 : 2);
-        json.WriteString(Names.StatusDetail, e.Reason.ToCode());
-
-        json.WriteStartObject(Names.Metadata);
-        json.WriteString(Names.Uid, e.DecisionId);
-        json.WriteString(Names.Version, SchemaVersion);
-        json.WriteStartArray(Names.Profiles);
-        json.WriteStringValue("security_control");
-        json.WriteEndArray();
-        json.WriteStartObject(Names.Product);
-        json.WriteString(Names.Name, "ZtGateway");
-        json.WriteString(Names.VendorName, "ZtGateway");
-        json.WriteEndObject();
-        json.WriteEndObject();
+        WriteOutcome(json, activity, allowed, e.Reason);
+        WriteMetadata(json, e.DecisionId);
 
         json.WriteStartObject(Names.Actor);
         json.WriteStartObject(Names.User);
@@ -138,29 +117,8 @@ internal static partial class OcsfWriter
             json.WriteNumber(Names.StartTime, e.Start.ToUnixTimeMilliseconds());
             json.WriteNumber(Names.EndTime, e.End.ToUnixTimeMilliseconds());
             json.WriteNumber(Names.Count, e.Count);
-            json.WriteNumber(Names.ClassUid, HttpActivityClass);
-            json.WriteString(Names.ClassName, "HTTP Activity");
-            json.WriteNumber(Names.CategoryUid, 4);
-            json.WriteNumber(Names.ActivityId, activity);
-            json.WriteNumber(Names.TypeUid, HttpActivityClass * 100 + activity);
-            json.WriteNumber(Names.SeverityId, 3);
-            json.WriteNumber(Names.ActionId, 2);
-            json.WriteString(Names.Action, "Denied");
-            json.WriteNumber(Names.DispositionId, 2);
-            json.WriteNumber(Names.StatusId, 2);
-            json.WriteString(Names.StatusDetail, ReasonCode.RateLimited.ToCode());
-
-            json.WriteStartObject(Names.Metadata);
-            json.WriteString(Names.Uid, e.DecisionId);
-            json.WriteString(Names.Version, SchemaVersion);
-            json.WriteStartArray(Names.Profiles);
-            json.WriteStringValue("security_control");
-            json.WriteEndArray();
-            json.WriteStartObject(Names.Product);
-            json.WriteString(Names.Name, "ZtGateway");
-            json.WriteString(Names.VendorName, "ZtGateway");
-            json.WriteEndObject();
-            json.WriteEndObject();
+            WriteOutcome(json, activity, allowed: false, ReasonCode.RateLimited);
+            WriteMetadata(json, e.DecisionId);
 
             json.WriteStartObject(Names.SrcEndpoint);
             if (e.ClientAddress is not null)
@@ -205,6 +163,37 @@ internal static partial class OcsfWriter
         {
             AuditLine.Return(line);
         }
+    }
+
+    // The class, activity and outcome members of an HTTP Activity line.
+    private static void WriteOutcome(Utf8JsonWriter json, int activity, bool allowed, ReasonCode reason)
+    {
+        json.WriteNumber(Names.ClassUid, HttpActivityClass);
+        json.WriteString(Names.ClassName, "HTTP Activity");
+        json.WriteNumber(Names.CategoryUid, 4);
+        json.WriteNumber(Names.ActivityId, activity);
+        json.WriteNumber(Names.TypeUid, HttpActivityClass * 100 + activity);
+        json.WriteNumber(Names.SeverityId, allowed ? 1 : 3);
+        json.WriteNumber(Names.ActionId, allowed ? 1 : 2);
+        json.WriteString(Names.Action, allowed ? "Allowed" : "Denied");
+        json.WriteNumber(Names.DispositionId, allowed ? 1 : 2);
+        json.WriteNumber(Names.StatusId, allowed ? 1 : 2);
+        json.WriteString(Names.StatusDetail, reason.ToCode());
+    }
+
+    private static void WriteMetadata(Utf8JsonWriter json, string decisionId)
+    {
+        json.WriteStartObject(Names.Metadata);
+        json.WriteString(Names.Uid, decisionId);
+        json.WriteString(Names.Version, SchemaVersion);
+        json.WriteStartArray(Names.Profiles);
+        json.WriteStringValue("security_control");
+        json.WriteEndArray();
+        json.WriteStartObject(Names.Product);
+        json.WriteString(Names.Name, "ZtGateway");
+        json.WriteString(Names.VendorName, "ZtGateway");
+        json.WriteEndObject();
+        json.WriteEndObject();
     }
 
     // OCSF HTTP Activity activity_id values.

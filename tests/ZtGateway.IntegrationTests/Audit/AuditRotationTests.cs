@@ -16,18 +16,7 @@ namespace ZtGateway.IntegrationTests.Audit;
 /// </summary>
 public sealed class AuditRotationTests : IDisposable
 {
-    private const string Finance = """
-        segment: finance
-        listen: http://127.0.0.1:0
-        services:
-          ledger: { destinations: ["http://127.0.0.1:9"] }
-        routes:
-          - id: ledger
-            match: { path: "/ledger/{**rest}" }
-            service: ledger
-            allow:
-              - { name: staff, from: [finance], users: { groups: [staff] } }
-        """;
+    private const string Finance = ZtgwProcess.FinanceSegment;
 
     private readonly TestIdentity _identity = new();
     private readonly string _directory;
@@ -178,18 +167,7 @@ public sealed class AuditRotationTests : IDisposable
 
         public static async Task<GatewayProcess> StartAsync(string configPath)
         {
-            var start = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var arg in new[] { typeof(ZtgwCommand).Assembly.Location, "run", "--config", configPath })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            var gateway = new GatewayProcess(Process.Start(start)!);
+            var gateway = new GatewayProcess(ZtgwProcess.Start("run", "--config", configPath));
             var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
             gateway._process.OutputDataReceived += (_, e) =>
             {

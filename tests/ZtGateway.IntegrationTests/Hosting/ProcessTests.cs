@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using ZtGateway.Cli;
 using ZtGateway.IntegrationTests.Infrastructure;
 
 namespace ZtGateway.IntegrationTests.Hosting;
@@ -14,33 +13,8 @@ public sealed class ProcessTests : IDisposable
     [Fact]
     public async Task Run_StopsOnSigterm_WithExitCodeZero()
     {
-        var directory = TestGateway.CreateConfig(_identity, new Dictionary<string, string>
-        {
-            ["finance"] = """
-                segment: finance
-                listen: http://127.0.0.1:0
-                services:
-                  ledger: { destinations: ["http://127.0.0.1:9"] }
-                routes:
-                  - id: ledger
-                    match: { path: "/ledger/{**rest}" }
-                    service: ledger
-                    allow:
-                      - { name: staff, from: [finance], users: { groups: [staff] } }
-                """,
-        });
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { typeof(ZtgwCommand).Assembly.Location, "run", "--config", Path.Combine(directory, "gateway.yaml") })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
+        var directory = TestGateway.CreateConfig(_identity, new Dictionary<string, string> { ["finance"] = ZtgwProcess.FinanceSegment });
+        using var process = ZtgwProcess.Start("run", "--config", Path.Combine(directory, "gateway.yaml"));
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -77,32 +51,12 @@ public sealed class ProcessTests : IDisposable
     [InlineData("keys/gateway-signing.pem")]
     public async Task Run_WithAMissingKeyFile_RefusesToStart_AndWritesNoKey(string missing)
     {
-        var directory = TestGateway.CreateConfig(_identity, new Dictionary<string, string>
-        {
-            ["finance"] = """
-                segment: finance
-                listen: http://127.0.0.1:0
-                services:
-                  ledger: { destinations: ["http://127.0.0.1:9"] }
-                routes:
-                  - id: ledger
-                    match: { path: "/ledger/{**rest}" }
-                    service: ledger
-                    allow:
-                      - { name: staff, from: [finance], users: { groups: [staff] } }
-                """,
-        });
+        var directory = TestGateway.CreateConfig(_identity, new Dictionary<string, string> { ["finance"] = ZtgwProcess.FinanceSegment });
         try
         {
             File.Delete(Path.Combine(directory, missing));
             var keysBefore = Directory.GetFiles(Path.Combine(directory, "keys")).Order().ToArray();
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in new[] { typeof(ZtgwCommand).Assembly.Location, "run", "--config", Path.Combine(directory, "gateway.yaml") })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            using var process = Process.Start(start)!;
+            using var process = ZtgwProcess.Start("run", "--config", Path.Combine(directory, "gateway.yaml"));
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
             var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
