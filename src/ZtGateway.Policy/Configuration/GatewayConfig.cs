@@ -95,7 +95,7 @@ public sealed record ManagementSettings
 /// <summary>Kinds of token issuer.</summary>
 public enum IssuerType
 {
-    /// <summary>Microsoft Entra ID through Microsoft.Identity.Web.</summary>
+    /// <summary>Microsoft Entra ID: discovery at its v2.0 authority, with the issuer and signing-key checks Entra tokens need.</summary>
     Entra,
 
     /// <summary>Any OpenID Provider, discovered at <c>{authority}/.well-known/openid-configuration</c>.</summary>

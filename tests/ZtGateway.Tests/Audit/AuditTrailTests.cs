@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using ZtGateway.Audit;
 using ZtGateway.Policy.Configuration;
@@ -94,7 +95,7 @@ public sealed class AuditTrailTests
     public void AllowsFalse_RecordsDenialsOnly()
     {
         var sink = new RecordingSink();
-        using var trail = new AuditTrail([sink], auditAllows: false, Mock.Of<ILogger>());
+        using var trail = new AuditTrail([sink], auditAllows: false, NullLogger.Instance);
 
         trail.Record(Event(allowed: true));
         trail.Record(Event(allowed: false, ReasonCode.TokenMissing));
@@ -108,7 +109,7 @@ public sealed class AuditTrailTests
     {
         var path = Path.Combine(Path.GetTempPath(), "ztgw-audit-" + Guid.NewGuid().ToString("N"), "a.jsonl");
         File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.GetDirectoryName(path)!).FullName, "a.jsonl"), "earlier\n");
-        using (var trail = new AuditTrail(new AuditSettings { Sinks = ["file:" + path] }, Mock.Of<ILogger>()))
+        using (var trail = new AuditTrail(new AuditSettings { Sinks = ["file:" + path] }, NullLogger.Instance))
         {
             trail.Record(Event(allowed: true));
             Assert.Equal(2, File.ReadAllLines(path).Length);
@@ -123,7 +124,7 @@ public sealed class AuditTrailTests
         var path = Path.Combine(Path.GetTempPath(), "ztgw-audit-" + Guid.NewGuid().ToString("N"), "a.jsonl");
         const int Threads = 8;
         const int PerThread = 400;
-        using (var trail = new AuditTrail(new AuditSettings { Sinks = ["file:" + path] }, Mock.Of<ILogger>()))
+        using (var trail = new AuditTrail(new AuditSettings { Sinks = ["file:" + path] }, NullLogger.Instance))
         {
             using var start = new Barrier(Threads);
             var writers = Enumerable.Range(0, Threads).Select(t => Task.Factory.StartNew(() =>
@@ -150,7 +151,7 @@ public sealed class AuditTrailTests
         // A log rotation by copy-and-truncate: the next line must start the file again, not leave a hole of NULs
         // where the earlier lines were.
         var path = Path.Combine(Path.GetTempPath(), "ztgw-audit-" + Guid.NewGuid().ToString("N"), "a.jsonl");
-        using var trail = new AuditTrail(new AuditSettings { Sinks = ["file:" + path] }, Mock.Of<ILogger>());
+        using var trail = new AuditTrail(new AuditSettings { Sinks = ["file:" + path] }, NullLogger.Instance);
         trail.Record(Event(allowed: true) with { DecisionId = "d-before" });
         trail.Record(Event(allowed: true) with { DecisionId = "d-before-2" });
         using (var truncate = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
@@ -175,7 +176,7 @@ public sealed class AuditTrailTests
         }
 
         var path = Path.Combine(Path.GetTempPath(), "ztgw-audit-" + Guid.NewGuid().ToString("N"), "a.jsonl");
-        using var trail = new AuditTrail(new AuditSettings { Sinks = ["file:" + path] }, Mock.Of<ILogger>());
+        using var trail = new AuditTrail(new AuditSettings { Sinks = ["file:" + path] }, NullLogger.Instance);
         trail.Record(Event(allowed: true));
 
         var mode = File.GetUnixFileMode(path);
@@ -188,7 +189,7 @@ public sealed class AuditTrailTests
     {
         // The line buffer is reused per thread: a short line after a long one must not carry the long one's tail.
         var sink = new RecordingSink();
-        using var trail = new AuditTrail([sink], auditAllows: true, Mock.Of<ILogger>());
+        using var trail = new AuditTrail([sink], auditAllows: true, NullLogger.Instance);
         var longPath = "/payroll/" + new string('x', 40_000);
 
         trail.Record(Event(allowed: true) with { DecisionId = "d-long", Path = longPath });

@@ -231,26 +231,6 @@ public sealed class RefusalCacheTests
     private TokenValidationOutcome Valid(string subject) =>
         new(TokenStatus.Valid, new Principal { Kind = PrincipalKind.User, Subject = subject }, "test", "ok", _time.GetUtcNow() + TimeSpan.FromHours(1));
 
-    /// <summary>A verifier that answers with <c>verdict</c> and counts how often it was asked.</summary>
-    private sealed class CountingValidator(Func<string?, TokenValidationOutcome> verdict) : ITokenValidator
-    {
-        private int _calls;
-
-        public event Action? SigningKeysChanged;
-
-        public int Calls => _calls;
-
-        public ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _calls);
-            return ValueTask.FromResult(verdict(authorizationHeader));
-        }
-
-        public IReadOnlyList<IssuerReadiness> GetReadiness() => [];
-
-        public void RaiseSigningKeysChanged() => SigningKeysChanged?.Invoke();
-    }
-
     /// <summary>A posture verifier trusting one real key from a JWKS file, and a forger holding another key.</summary>
     private sealed class PostureRig : IDisposable
     {
