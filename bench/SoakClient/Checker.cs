@@ -154,7 +154,7 @@ internal sealed partial class Checker
         var wrong = unexpected.Values.Sum();
         Add("answers as expected", wrong == 0,
             wrong == 0
-                ? $"{_exchanges.Count:N0} requests, each answered as its kind must be ({unanswered:N0} unanswered, all while the gateway was down)"
+                ? $"{_exchanges.Count:N0} requests, each answered as its kind must be" + (unanswered > 0 ? $" ({unanswered:N0} unanswered, all while the gateway was down)" : string.Empty)
                 : $"{wrong:N0} of {_exchanges.Count:N0} not as expected: " + string.Join("; ", unexpected.Take(8).Select(p => $"{p.Key} x{p.Value}")));
         Add("no unprovoked 5xx", fiveHundreds == 0, $"{fiveHundreds:N0} unprovoked, {provoked:N0} provoked (dead upstream, 502/503 upstream-unavailable)");
         _checks.Add(new Verdict("latency (client side)", true,
