@@ -9,13 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-DURATION=${DURATION:-10m}         # traffic before the crash test (memory is judged from 5m on)
+DURATION=${DURATION:-10m}         # traffic before the crash test (memory is judged from 10m on)
 RATE=${RATE:-300}                 # requests per second, all kinds together
 CONCURRENCY=${CONCURRENCY:-32}    # requests in flight at most
 SET_EVERY=${SET_EVERY:-5s}        # a session-revoked SET for the revoked user this often
 RELOAD_EVERY=${RELOAD_EVERY:-30}  # seconds between policy edits
 MEMORY_EVERY=${MEMORY_EVERY:-5}   # seconds between VmRSS samples
-GROWTH_PCT=${GROWTH_PCT:-10}      # most the last minute's average VmRSS may exceed the first minute's after warm-up
+GROWTH_PCT=${GROWTH_PCT:-15}      # most the last minute's average VmRSS may exceed the first minute's after the 5-minute warm-up
 CRASH=${CRASH:-1}                 # 0 skips the SIGKILL and restart
 AFTER_RESTART=${AFTER_RESTART:-15} # seconds of traffic after the restarted gateway is ready
 DISTINCT=${DISTINCT:-2000}        # distinct tokens of the finance user

@@ -417,7 +417,7 @@ internal sealed partial class Checker
         // from 166 to about 200 MiB by minute 6 and stays there): growth before that is not a leak.
         var warmup = _args.Duration("warmup", TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(5).Ticks, duration.Ticks / 2)));
         var window = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(60).Ticks, (duration - warmup).Ticks / 3));
-        var growthLimit = _args.Number("growth-pct", 10);
+        var growthLimit = _args.Number("growth-pct", 15);
         var judgeFrom = _args.Duration("judge-memory-from", TimeSpan.FromMinutes(10));
         var soak = samples.Where(s => s.Pid == pid && s.Us >= start && s.Us <= end).ToList();
         var settled = soak.Where(s => s.Us >= start + (long)warmup.TotalMicroseconds).ToList();
