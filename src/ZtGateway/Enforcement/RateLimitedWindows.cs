@@ -22,9 +22,12 @@ internal sealed class RateLimitedWindows : IDisposable
     private readonly string _policyVersion;
     private readonly int _capacity;
     private readonly ITimer _timer;
+    private readonly RateLimitTally? _tally;
     private volatile bool _disposed;
 
-    public RateLimitedWindows(AuditTrail audit, string policyVersion, TimeProvider timeProvider, int capacity, TimeSpan flushInterval)
+    /// <summary>Windows written to <paramref name="audit"/>; <paramref name="tally"/>, when given, counts open ones where a crash cannot lose them.</summary>
+    public RateLimitedWindows(AuditTrail audit, string policyVersion, TimeProvider timeProvider, int capacity, TimeSpan flushInterval,
+        RateLimitTally? tally = null)
     {
         ArgumentNullException.ThrowIfNull(audit);
         ArgumentNullException.ThrowIfNull(policyVersion);
@@ -33,6 +36,7 @@ internal sealed class RateLimitedWindows : IDisposable
         _audit = audit;
         _policyVersion = policyVersion;
         _capacity = capacity;
+        _tally = tally;
         Time = timeProvider;
         _timer = timeProvider.CreateTimer(static s => ((RateLimitedWindows)s!).FlushPast(), this, flushInterval, flushInterval);
     }
@@ -65,13 +69,38 @@ internal sealed class RateLimitedWindows : IDisposable
             }
 
             bool joined;
+            var tallied = true;
             lock (window)
             {
                 joined = !window.Closed && window.Second == second;
-                if (joined)
+                if (joined && _tally is not null)
+                {
+                    // Counted in the tally before the answer, so that a crash cannot take the count with it.
+                    if (window.Slot < 0 && window.Count == 0)
+                    {
+                        window.Slot = _tally.Begin(window.DecisionId, window.Address, window.Segment, _policyVersion, now);
+                    }
+
+                    tallied = window.Slot >= 0;
+                }
+
+                if (joined && tallied)
                 {
                     window.Join(now, method, path);
+                    if (_tally is not null)
+                    {
+                        _tally.Count(window.Slot, window.Count, now);
+                    }
                 }
+            }
+
+            if (joined && !tallied)
+            {
+                // No slot left to count it in: written now, as a window of its own.
+                var single = new Window(source, address, segment, second, DecisionIds.Next(now));
+                single.Join(now, method, path);
+                Write(single);
+                return single.DecisionId;
             }
 
             if (joined)
@@ -129,6 +158,12 @@ internal sealed class RateLimitedWindows : IDisposable
         {
             Write(window);
         }
+
+        if (closing && window.Slot >= 0)
+        {
+            // Only once its line is out: a crash before this writes the window again at the next start.
+            _tally!.End(window.Slot);
+        }
     }
 
     private void Write(Window window) => _audit.RecordRateLimited(new RateLimitedEvent
@@ -163,6 +198,9 @@ internal sealed class RateLimitedWindows : IDisposable
         public string DecisionId { get; } = decisionId;
 
         public bool Closed { get; set; }
+
+        /// <summary>The window's slot in the crash-safe tally; -1 when it has none.</summary>
+        public int Slot { get; set; } = -1;
 
         public int Count { get; private set; }
 

@@ -36,7 +36,8 @@ internal sealed partial class RefusalLimiter : IDisposable
     // How often sources that stopped coming are taken off the exhausted list once their bucket refilled.
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
 
-    public RefusalLimiter(RefusalLimiterOptions options, AuditTrail audit, string policyVersion, TimeProvider timeProvider, ILogger logger)
+    public RefusalLimiter(RefusalLimiterOptions options, AuditTrail audit, string policyVersion, TimeProvider timeProvider, ILogger logger,
+        RateLimitTally? tally = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
@@ -44,7 +45,7 @@ internal sealed partial class RefusalLimiter : IDisposable
         Options = options;
         _logger = logger;
         _retryAfter = options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-        _windows = new RateLimitedWindows(audit, policyVersion, timeProvider, options.MaxOpenWindows, options.FlushInterval);
+        _windows = new RateLimitedWindows(audit, policyVersion, timeProvider, options.MaxOpenWindows, options.FlushInterval, tally);
         if (options.RefusalsPerSource is { } rate)
         {
             // Time for one refusal to refill, at most the 100 ms between two refills of the partitioned limiter.

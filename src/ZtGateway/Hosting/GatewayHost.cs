@@ -27,6 +27,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private readonly List<Task> _retiring = [];
+    private RateLimitTally? _tally;
     private Task _watcher = Task.CompletedTask;
     private ManagementListener? _management;
     private ContinuousEvaluation? _continuous;
@@ -116,14 +117,48 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             return (null, [new Diagnostic(DiagnosticSeverity.Error, location, $"assertion.signingKeyFile {policy.Gateway.Assertion.SigningKeyFile}: {ex.Message}")]);
         }
 
-        var state = new GatewayStateHolder(BuildState(policy, options, loggerFactory, assertions));
+        RateLimitTally tally;
+        try
+        {
+            // Rate-limited windows are counted where a crash cannot take them (the state folder).
+            tally = RateLimitTally.Open(policy.Gateway.Gateway.StateDir, RefusalLimiterOptions.From(policy.Gateway.Gateway.Limits).MaxOpenWindows);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            assertions.Dispose();
+            if (ownsLoggerFactory)
+            {
+                loggerFactory.Dispose();
+            }
+
+            var location = new SourceLocation(configPath, 1, 1);
+            return (null, [new Diagnostic(DiagnosticSeverity.Error, location, $"gateway.stateDir {policy.Gateway.Gateway.StateDir}: {ex.Message}")]);
+        }
+
+        var state = new GatewayStateHolder(BuildState(policy, options, loggerFactory, assertions, tally));
+        var recovered = tally.Recover(window => state.Current.Audit.RecordRateLimited(new RateLimitedEvent
+        {
+            DecisionId = window.DecisionId,
+            Start = window.Start,
+            End = window.End,
+            Count = window.Count,
+            Segment = window.Segment,
+            ClientAddress = window.Address,
+            Source = window.Address?.ToString() ?? "unknown",
+            PolicyVersion = window.PolicyVersion,
+        }));
+        if (recovered > 0)
+        {
+            Log.WindowsRecovered(logger, recovered);
+        }
+
         var telemetry = GatewayTelemetry.Create(policy.Gateway.Telemetry, string.Join(',', segments.Select(s => s.Name)));
         if (telemetry.Export is { } export)
         {
             Log.TracesExported(logger, export.Description);
         }
 
-        var host = new GatewayHost(options, loggerFactory, ownsLoggerFactory, state, telemetry);
+        var host = new GatewayHost(options, loggerFactory, ownsLoggerFactory, state, telemetry) { _tally = tally };
         try
         {
             // Revocations and quarantines outlive policy reloads; a gateway that cannot keep them does not start.
@@ -223,7 +258,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
                 Log.TelemetryChangeIgnored(_logger);
             }
 
-            var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions, State.Current.Tokens));
+            var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions, _tally, State.Current.Tokens));
             RetireLater(previous);
             Log.PolicyLoaded(_logger, policy.Version, policy.Segments.Count);
             return loaded;
@@ -273,6 +308,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
 
         State.Current.Dispose();
         State.Current.Assertions.Dispose();
+        _tally?.Dispose();
         _stopping.Dispose();
         _reloadLock.Dispose();
         if (_ownsLoggerFactory)
@@ -282,7 +318,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     }
 
     private static GatewayState BuildState(PolicySet policy, GatewayHostOptions options, ILoggerFactory loggerFactory, AssertionIssuer assertions,
-        ITokenValidator? previousTokens = null)
+        RateLimitTally? tally, ITokenValidator? previousTokens = null)
     {
         var gateway = policy.Gateway;
         var audit = new AuditTrail(gateway.Audit, loggerFactory.CreateLogger("ZtGateway.Audit"));
@@ -296,7 +332,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             assertions,
             audit,
             new RefusalLimiter(RefusalLimiterOptions.From(gateway.Gateway.Limits), audit, policy.Version, options.TimeProvider,
-                loggerFactory.CreateLogger("ZtGateway.Enforcement")));
+                loggerFactory.CreateLogger("ZtGateway.Enforcement"), tally));
     }
 
     private static List<SegmentConfig>? SelectSegments(PolicySet policy, string segment)
@@ -406,6 +442,9 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
 
         [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "telemetry settings changed; restart the gateway to apply them")]
         public static partial void TelemetryChangeIgnored(ILogger logger);
+
+        [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "Wrote {Count} rate-limited window(s) that the last run answered but had not yet audited")]
+        public static partial void WindowsRecovered(ILogger logger, int count);
 
         [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Segment {Segment} listening on {Addresses}")]
         public static partial void ListenerStarted(ILogger logger, string segment, string addresses);
