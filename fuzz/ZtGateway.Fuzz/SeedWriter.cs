@@ -103,7 +103,7 @@ internal static class SeedWriter
             "/a;jsessionid=1/b", "/a%3Bb", "/a\\b", "/a%5Cb", "/a%25b", "/a%252Fb", "/a%2", "/a%zz", "/a%00b", "/a%7Fb", "/a%C2%85b",
             "/a%C0%AFb", "/a%ED%A0%80", "/a%F0%9F%98%80", "/a/../b", "/a/./b", "/a//b", "/a/%2e%2e/b", "/a/%2E/b", "*",
             "http://gateway.example/ledger/x?y", "https://gateway.example:8443", "http://h/a%2Fb", "/a?b=%2F;\\", "/a#frag",
-            "/a#%2F", "/ledger/x\n/ledger/x", "/a%2Fb\n/a%2Fb", "/a/b\n/a/../b", "/\u00e9\n/\u00e9",
+            "/a#%2F", "/a#%2F\n/a", "/a\u0085b", "http://h/a%C2%9Fb", "/ledger/x\n/ledger/x", "/a%2Fb\n/a%2Fb", "/a/b\n/a/../b", "/\u00e9\n/\u00e9",
         ];
         for (var i = 0; i < targets.Length; i++)
         {

@@ -65,6 +65,7 @@ internal sealed class RequestPathTarget : IFuzzTarget
             return;
         }
 
+        PropertyViolationException.Check(raw.StartsWith('/') || raw.Contains("://", StringComparison.Ordinal), $"accepted the target '{Show(raw)}'");
         var path = PathOfTarget(raw);
         var bytes = new List<byte>(path.Length);
         for (var i = 0; i < path.Length; i++)
@@ -152,13 +153,12 @@ internal sealed class RequestPathTarget : IFuzzTarget
     }
 
     /// <summary>
-    /// A decoded path as a listener makes it: the target's path (origin-form, up to <c>?</c>), escapes decoded except
+    /// A decoded path as a listener makes it: the target's path (up to <c>?</c>), escapes decoded except
     /// <c>%2F</c> (kept, as Kestrel keeps it), left as received when the bytes are not UTF-8, dot segments removed.
     /// </summary>
     internal static string ListenerPath(string raw)
     {
-        var end = raw.IndexOf('?', StringComparison.Ordinal);
-        var path = end < 0 ? raw : raw[..end];
+        var path = PathOfTarget(raw);
         var bytes = new List<byte>(path.Length);
         for (var i = 0; i < path.Length; i++)
         {

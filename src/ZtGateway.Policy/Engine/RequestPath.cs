@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using System.Text.Unicode;
 
 namespace ZtGateway.Policy.Engine;
 
@@ -71,7 +70,8 @@ public static class RequestPath
     // The request target as received: origin-form ("/a/b?q"), absolute-form ("http://host/a/b?q") or "*".
     private static bool IsStrictTarget(ReadOnlySpan<char> target)
     {
-        var query = target.IndexOfAny('?', '#');
+        // Only '?' ends the path: a request target has no fragment, so a '#' and what follows are checked as path.
+        var query = target.IndexOf('?');
         if (query >= 0)
         {
             target = target[..query];
@@ -121,7 +121,8 @@ public static class RequestPath
                     }
 
                     var value = (high << 4) | low;
-                    if (value is '/' or '%' || IsRefused((char)value))
+                    // A byte of 0x80 or more is part of a UTF-8 sequence; what it spells is checked once decoded.
+                    if (value is '/' or '%' || (value < 0x80 && IsRefused((char)value)))
                     {
                         return false;
                     }
@@ -151,7 +152,7 @@ public static class RequestPath
                 }
             }
 
-            return Utf8.IsValid(buffer[..length]);
+            return IsStrictUtf8(buffer[..length]);
         }
         finally
         {
@@ -162,7 +163,24 @@ public static class RequestPath
         }
     }
 
-    private static bool IsRefused(char c) => c < 0x20 || c == 0x7F || c is '\\' or ';';
+    // UTF-8, and no control character once decoded: an escaped C1 control (%C2%85, NEL) is as refused as a raw one.
+    private static bool IsStrictUtf8(ReadOnlySpan<byte> decoded)
+    {
+        while (!decoded.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf8(decoded, out var rune, out var consumed) != OperationStatus.Done || Rune.IsControl(rune))
+            {
+                return false;
+            }
+
+            decoded = decoded[consumed..];
+        }
+
+        return true;
+    }
+
+    // Control characters are C0, DEL and C1 (U+0080 to U+009F).
+    private static bool IsRefused(char c) => char.IsControl(c) || c is '\\' or ';';
 
     private static int HexValue(char c) => c switch
     {
