@@ -132,7 +132,7 @@ internal sealed class RequestPathTarget : IFuzzTarget
     }
 
     // The path of a request target, independently of the code under test: origin-form up to '?', or in
-    // absolute-form what follows "scheme://authority".
+    // absolute-form what follows "scheme://authority" up to '?'.
     private static string PathOfTarget(string raw)
     {
         var target = raw;
@@ -144,8 +144,9 @@ internal sealed class RequestPathTarget : IFuzzTarget
                 return target;
             }
 
-            var slash = target.IndexOf('/', authority + 3);
-            target = slash < 0 ? string.Empty : target[slash..];
+            // RFC 3986 section 3.2: the authority ends at the first '/' or '?'.
+            var end = target.IndexOfAny(['/', '?'], authority + 3);
+            target = end < 0 || target[end] == '?' ? string.Empty : target[end..];
         }
 
         var query = target.IndexOf('?', StringComparison.Ordinal);

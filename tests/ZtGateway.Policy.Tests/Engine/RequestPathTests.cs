@@ -4,7 +4,8 @@ namespace ZtGateway.Policy.Tests.Engine;
 
 /// <summary>
 /// The raw-target half of the strict-path check, on what fuzzing the check against a decoder of its own found:
-/// C1 control characters, raw or escaped, and a <c>#</c> that hid the rest of the path from the check.
+/// C1 control characters, raw or escaped, a <c>#</c> that hid the rest of the path from the check, and targets that
+/// are no request target at all (an empty path before the query, a "scheme" of any characters before <c>://</c>).
 /// </summary>
 public class RequestPathTests
 {
@@ -56,5 +57,43 @@ public class RequestPathTests
     public void IsCanonical_RefusesC1ControlCharacters(string path)
     {
         Assert.False(RequestPath.IsCanonical(path));
+    }
+
+    [Theory]
+    [InlineData("?x=1")]
+    [InlineData("?/a%2Fb")]
+    [InlineData("?@x://h/a;b")]
+    [InlineData("*?/%00")]
+    [InlineData("**")]
+    [InlineData("payroll")]
+    public void Refuses_TargetsThatAreNeitherAPathNorAbsoluteNorAnAsterisk(string rawTarget)
+    {
+        Assert.False(RequestPath.IsUnambiguous("/payroll", rawTarget));
+    }
+
+    [Theory]
+    [InlineData("\u000b\u0000bb/://[x/payroll")]
+    [InlineData("a;b://h/payroll")]
+    [InlineData("h\ttp://h/payroll")]
+    [InlineData("1http://h/payroll")]
+    [InlineData("\u00e9://h/payroll")]
+    [InlineData("http://h\\evil/payroll")]
+    [InlineData("http://h\u0000/payroll")]
+    [InlineData("http://h;x/payroll")]
+    public void Refuses_AbsoluteFormWithABadSchemeOrAuthority(string rawTarget)
+    {
+        Assert.False(RequestPath.IsUnambiguous("/payroll", rawTarget));
+    }
+
+    [Theory]
+    [InlineData("*")]
+    [InlineData("http://gateway.example/payroll?x")]
+    [InlineData("https://gateway.example:8443/payroll")]
+    [InlineData("svn+ssh.v2://user@gateway.example/payroll")]
+    [InlineData("http://gateway.example?/a%2Fb;")]
+    [InlineData("http://gateway.example")]
+    public void Accepts_WellFormedAsteriskAndAbsoluteForms(string rawTarget)
+    {
+        Assert.True(RequestPath.IsUnambiguous("/payroll", rawTarget));
     }
 }
