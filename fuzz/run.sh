@@ -22,8 +22,8 @@ done
 export AFL_SKIP_BIN_CHECK=1          # the target is dotnet, not an instrumented ELF
 export AFL_NO_AFFINITY=1             # the cores are shared: do not pin one
 export AFL_SKIP_CPUFREQ=1            # the governor is not ours to change
-export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1   # core_pattern is the host's
+export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1   # where core_pattern pipes to a handler (it is "core" here)
 export AFL_NO_UI=1
 export AFL_FAST_CAL=1                # calibrating a slow target needs fewer runs
 export DOTNET_TieredPGO=0            # the same path on every run
-exec nice -n 10 afl-fuzz -V "$seconds" -i "$inputs" -o "$findings" -t 5000 -m none -- dotnet "$out/ZtGateway.Fuzz.dll" "$target"
+exec nice -n 10 afl-fuzz -V "$seconds" -i "$inputs" -o "$findings" -t 5000 -m none -- "$(command -v dotnet)" "$out/ZtGateway.Fuzz.dll" "$target"
