@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using System.Text.Unicode;
 
 namespace ZtGateway.Policy.Engine;
 
@@ -20,7 +19,8 @@ public static class RequestPath
     /// Refused: an empty, <c>.</c> or <c>..</c> segment left after decoding (one trailing slash is fine), a
     /// <c>%</c> left after decoding (a double-encoded or malformed escape, or Kestrel's kept <c>%2F</c>), and, raw
     /// or encoded, <c>;</c>, <c>\</c>, an encoded <c>/</c> or <c>%</c>, any control character, a malformed escape,
-    /// and bytes that are not UTF-8 once decoded. The query is not looked at.
+    /// and bytes that are not UTF-8 once decoded. A target is origin-form, absolute-form (an RFC 3986 scheme and an
+    /// authority without control characters, <c>\</c> or <c>;</c>) or <c>*</c> alone. The query is not looked at.
     /// </remarks>
     public static bool IsUnambiguous(ReadOnlySpan<char> path, ReadOnlySpan<char> rawTarget) =>
         IsCanonical(path) && (rawTarget.IsEmpty || IsStrictTarget(rawTarget));
@@ -71,29 +71,39 @@ public static class RequestPath
     // The request target as received: origin-form ("/a/b?q"), absolute-form ("http://host/a/b?q") or "*".
     private static bool IsStrictTarget(ReadOnlySpan<char> target)
     {
-        var query = target.IndexOfAny('?', '#');
-        if (query >= 0)
-        {
-            target = target[..query];
-        }
-
-        if (target.Length > 0 && target[0] != '/')
+        // The form is read from the whole target: "*" alone, a path, or "scheme://authority" and then a path.
+        if (target[0] != '/')
         {
             if (target is "*")
             {
                 return true;
             }
 
-            // absolute-form: skip "scheme://authority"; what follows is the path.
+            // absolute-form: a scheme of RFC 3986 section 3.1, then an authority that ends at the first '/' or '?'.
             var scheme = target.IndexOf("://", StringComparison.Ordinal);
-            if (scheme <= 0)
+            if (scheme <= 0 || !IsScheme(target[..scheme]))
             {
                 return false;
             }
 
             var rest = target[(scheme + 3)..];
-            var slash = rest.IndexOf('/');
-            target = slash < 0 ? [] : rest[slash..];
+            var end = rest.IndexOfAny('/', '?');
+            foreach (var c in end < 0 ? rest : rest[..end])
+            {
+                if (IsRefused(c))
+                {
+                    return false;
+                }
+            }
+
+            target = end < 0 || rest[end] == '?' ? [] : rest[end..];
+        }
+
+        // Only '?' ends the path: a request target has no fragment, so a '#' and what follows are checked as path.
+        var query = target.IndexOf('?');
+        if (query >= 0)
+        {
+            target = target[..query];
         }
 
         // Decoded bytes must be UTF-8. A request line is at most a few KiB (Kestrel's limit is 8 KiB by default).
@@ -121,7 +131,8 @@ public static class RequestPath
                     }
 
                     var value = (high << 4) | low;
-                    if (value is '/' or '%' || IsRefused((char)value))
+                    // A byte of 0x80 or more is part of a UTF-8 sequence; what it spells is checked once decoded.
+                    if (value is '/' or '%' || (value < 0x80 && IsRefused((char)value)))
                     {
                         return false;
                     }
@@ -151,7 +162,7 @@ public static class RequestPath
                 }
             }
 
-            return Utf8.IsValid(buffer[..length]);
+            return IsStrictUtf8(buffer[..length]);
         }
         finally
         {
@@ -162,7 +173,42 @@ public static class RequestPath
         }
     }
 
-    private static bool IsRefused(char c) => c < 0x20 || c == 0x7F || c is '\\' or ';';
+    private static bool IsScheme(ReadOnlySpan<char> scheme)
+    {
+        if (!char.IsAsciiLetter(scheme[0]))
+        {
+            return false;
+        }
+
+        foreach (var c in scheme)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('+' or '-' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // UTF-8, and no control character once decoded: an escaped C1 control (%C2%85, NEL) is as refused as a raw one.
+    private static bool IsStrictUtf8(ReadOnlySpan<byte> decoded)
+    {
+        while (!decoded.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf8(decoded, out var rune, out var consumed) != OperationStatus.Done || Rune.IsControl(rune))
+            {
+                return false;
+            }
+
+            decoded = decoded[consumed..];
+        }
+
+        return true;
+    }
+
+    // Control characters are C0, DEL and C1 (U+0080 to U+009F).
+    private static bool IsRefused(char c) => char.IsControl(c) || c is '\\' or ';';
 
     private static int HexValue(char c) => c switch
     {

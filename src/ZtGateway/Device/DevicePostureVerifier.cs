@@ -129,8 +129,9 @@ internal sealed class DevicePostureVerifier : IDisposable
         {
             token = new JsonWebToken(assertion);
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or FormatException or SecurityTokenException or System.Text.Json.JsonException)
         {
+            // A part that is not base64url (a five-part value is read as a JWE) throws FormatException, not ArgumentException.
             return Refuse("malformed device assertion");
         }
 

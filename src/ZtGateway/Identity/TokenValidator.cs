@@ -321,6 +321,20 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
         }
 
         var exception = result.Exception;
+        if (exception is SecurityTokenExpiredException)
+        {
+            // IdentityModel checks the lifetime of a token whose signing key it cannot find before it gives up on
+            // the signature: "expired" is believed only of a signature that verifies with the lifetime left aside.
+            var signatureOnly = snapshot.Parameters.Clone();
+            signatureOnly.LifetimeValidator = null;
+            signatureOnly.ValidateLifetime = false;
+            var signature = await _handler.ValidateTokenAsync(token, signatureOnly).ConfigureAwait(false);
+            if (!signature.IsValid)
+            {
+                exception = signature.Exception;
+            }
+        }
+
         var status = exception is SecurityTokenExpiredException ? TokenStatus.Expired : TokenStatus.Invalid;
         return new TrustValidation(status, null, DescribeFailure(exception), exception is SecurityTokenSignatureKeyNotFoundException);
     }

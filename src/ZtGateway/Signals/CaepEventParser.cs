@@ -51,7 +51,14 @@ internal static class CaepEventParser
         JsonDocument payload;
         try
         {
-            payload = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
+            // JsonDocument checks the UTF-8 of a string only when it is read: a bad byte in a member name would throw then.
+            var bytes = Base64UrlEncoder.DecodeBytes(token.EncodedPayload);
+            if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            {
+                return ([], "the payload is not UTF-8");
+            }
+
+            payload = JsonDocument.Parse(bytes);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException)
         {
@@ -85,6 +92,11 @@ internal static class CaepEventParser
 
     private static (SignalEvent?, string?) ParseEvent(string type, JsonElement body, JsonElement? setSubject, DateTimeOffset issuedAt)
     {
+        if (type.Length == 0)
+        {
+            return (null, "an event type must be a URI, not empty");
+        }
+
         var known = type is CaepEventTypes.SessionRevoked or CaepEventTypes.CredentialChange
             or CaepEventTypes.AssuranceLevelChange or CaepEventTypes.DeviceComplianceChange;
         if (!known)

@@ -62,8 +62,9 @@ internal sealed class SecurityEventTokenVerifier : IDisposable
         {
             token = new JsonWebToken(set);
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or FormatException or SecurityTokenException or System.Text.Json.JsonException)
         {
+            // A part that is not base64url (a five-part body is read as a JWE) throws FormatException, not ArgumentException.
             return SetVerification.Refused(SetErrors.InvalidRequest, "the body is not a JWT in compact serialization");
         }
 
