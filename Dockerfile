@@ -4,7 +4,7 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/ src/
-RUN dotnet publish src/ZtGateway/ZtGateway.csproj -c Release -o /out/ztgw \
+RUN dotnet publish src/ZtGateway.Cli/ZtGateway.Cli.csproj -c Release -o /out/ztgw \
  && dotnet publish src/ZtGateway.SampleService/ZtGateway.SampleService.csproj -c Release -o /out/sample
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS ztgw

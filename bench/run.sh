@@ -31,9 +31,9 @@ trap cleanup EXIT
 UPSTREAM=127.0.0.1:18080; NGINX=127.0.0.1:18081; BARE=127.0.0.1:18082; GATEWAY=127.0.0.1:18083; DENIES=127.0.0.1:18085
 
 echo "building (Release)" >&2
-dotnet build -c Release -v q -nologo src/ZtGateway/ZtGateway.csproj >/dev/null
+dotnet build -c Release -v q -nologo src/ZtGateway.Cli/ZtGateway.Cli.csproj >/dev/null
 dotnet build -c Release -v q -nologo bench/BareProxy/BareProxy.csproj >/dev/null
-ztgw() { dotnet "$root/src/ZtGateway/bin/Release/net10.0/ztgw.dll" "$@"; }
+ztgw() { dotnet "$root/src/ZtGateway.Cli/bin/Release/net10.0/ztgw.dll" "$@"; }
 
 # nginx: the upstream (small body, keep-alive) and a plain reverse proxy in front of it.
 mkdir -p "$work/nginx"
@@ -103,7 +103,7 @@ token=$(ztgw dev token --config "$work/gw/gateway.yaml" --sub alice --groups fin
 posture=$(ztgw dev posture --config "$work/gw/gateway.yaml" --device laptop-7 --segment finance --compliant --managed --risk low --user alice --lifetime 1h)
 ztgw dev token --config "$work/gw/gateway.yaml" --sub alice --groups finance-auditors --amr pwd,mfa --auth-age 1m --lifetime 2h --count "$DISTINCT" >"$work/tokens.txt"
 
-dotnet "$root/src/ZtGateway/bin/Release/net10.0/ztgw.dll" run --config "$work/gw/gateway.yaml" >"$work/gateway.out" 2>"$work/gateway.log" &
+dotnet "$root/src/ZtGateway.Cli/bin/Release/net10.0/ztgw.dll" run --config "$work/gw/gateway.yaml" >"$work/gateway.out" 2>"$work/gateway.log" &
 gw_pid=$!; pids+=("$gw_pid")
 
 # The same gateway and keys with `audit.allows: false` (an operator's choice: only refusals are written), on its
@@ -111,7 +111,7 @@ gw_pid=$!; pids+=("$gw_pid")
 cp -r "$work/gw" "$work/gw-denies"
 sed -i "s#listen: http://$GATEWAY#listen: http://$DENIES#; s#listen: http://127.0.0.1:18084#listen: http://127.0.0.1:18086#" "$work/gw-denies/segments/"*.yaml
 sed -i "s#^audit: .*#audit: { sinks: [\"file:$work/audit-denies.jsonl\"], allows: false }#" "$work/gw-denies/gateway.yaml"
-dotnet "$root/src/ZtGateway/bin/Release/net10.0/ztgw.dll" run --config "$work/gw-denies/gateway.yaml" >"$work/gateway-denies.out" 2>"$work/gateway-denies.log" &
+dotnet "$root/src/ZtGateway.Cli/bin/Release/net10.0/ztgw.dll" run --config "$work/gw-denies/gateway.yaml" >"$work/gateway-denies.out" 2>"$work/gateway-denies.log" &
 denies_pid=$!; pids+=("$denies_pid")
 
 wait_for() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no answer from $1" >&2; exit 1; }

@@ -58,9 +58,9 @@ event() { printf '%s\t%s\t%s\n' "$1" "$(now_us)" "${2:-}" >>"$work/events.tsv"; 
 : >"$work/events.tsv"
 
 echo "building (Release)" >&2
-dotnet build -c Release -v q -nologo src/ZtGateway/ZtGateway.csproj >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+dotnet build -c Release -v q -nologo src/ZtGateway.Cli/ZtGateway.Cli.csproj >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 dotnet build -c Release -v q -nologo bench/SoakClient/SoakClient.csproj >>"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
-ztgw_dll="$root/src/ZtGateway/bin/Release/net10.0/ztgw.dll"
+ztgw_dll="$root/src/ZtGateway.Cli/bin/Release/net10.0/ztgw.dll"
 client_dll="$root/bench/SoakClient/bin/Release/net10.0/SoakClient.dll"
 ztgw() { dotnet "$ztgw_dll" "$@"; }
 

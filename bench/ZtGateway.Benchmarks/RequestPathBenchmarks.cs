@@ -1,14 +1,13 @@
 using System.Net;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
-using ZtGateway.Assertion;
 using ZtGateway.Audit;
-using ZtGateway.Caching;
-using ZtGateway.Dev;
-using ZtGateway.Device;
-using ZtGateway.Identity;
+using ZtGateway.DevTools;
+using ZtGateway.Enforcement.Assertion;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Device;
+using ZtGateway.Sources.Identity;
 
 namespace ZtGateway.Benchmarks;
 

@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using ZtGateway.Caching;
-using ZtGateway.Identity;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Identity;
 
 namespace ZtGateway.Fuzz.Targets;
 

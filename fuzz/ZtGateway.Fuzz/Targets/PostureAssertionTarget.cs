@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using ZtGateway.Device;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Device;
 
 namespace ZtGateway.Fuzz.Targets;
 

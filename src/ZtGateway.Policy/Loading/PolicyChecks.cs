@@ -1,5 +1,4 @@
 using ZtGateway.Policy.Loading.Values;
-using ZtGateway.Policy.Loading.Yaml;
 
 namespace ZtGateway.Policy.Loading;
 

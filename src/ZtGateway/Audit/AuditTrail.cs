@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
-using ZtGateway.Continuous;
-using ZtGateway.Detection;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Continuous;
+using ZtGateway.Sources.Detection;
 
 namespace ZtGateway.Audit;
 

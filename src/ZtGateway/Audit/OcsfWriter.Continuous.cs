@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Text.Json;
-using ZtGateway.Continuous;
-using ZtGateway.Detection;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Continuous;
+using ZtGateway.Sources.Detection;
 
 namespace ZtGateway.Audit;
 

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
-using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 using ZtGateway.Audit;
-using ZtGateway.Continuous;
-using ZtGateway.Hosting;
+using ZtGateway.Enforcement.Model;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Continuous;
+using ZtGateway.Sources.Device;
 using ZtGateway.Telemetry;
 
 namespace ZtGateway.Enforcement;
@@ -107,9 +108,9 @@ internal sealed partial class EnforcementMiddleware
 
         var posture = deviceHeader.Count switch
         {
-            0 => Device.PostureOutcome.Absent,
+            0 => PostureOutcome.Absent,
             1 => await state.Posture.VerifyAsync(deviceHeader[0], token.Principal, context.RequestAborted),
-            _ => Device.PostureOutcome.Invalid("more than one device assertion"),
+            _ => PostureOutcome.Invalid("more than one device assertion"),
         };
 
         var continuous = _continuous.Check(token.Principal, posture.Device);
@@ -265,20 +266,8 @@ internal sealed partial class EnforcementMiddleware
 
         public void RecordOutcome(HttpContext context)
         {
-            var error = context.GetForwarderErrorFeature()?.Error ?? ForwarderError.None;
-            var reason = error switch
-            {
-                ForwarderError.None => ReasonCode.Allowed,
-                ForwarderError.RequestTimedOut => ReasonCode.UpstreamTimeout,
-                _ => ReasonCode.UpstreamUnavailable,
-            };
-            var status = reason switch
-            {
-                ReasonCode.UpstreamTimeout => StatusCodes.Status504GatewayTimeout,
-                ReasonCode.UpstreamUnavailable when error == ForwarderError.NoAvailableDestinations => StatusCodes.Status503ServiceUnavailable,
-                ReasonCode.UpstreamUnavailable => StatusCodes.Status502BadGateway,
-                _ => context.Response.StatusCode,
-            };
+            var (reason, status) = UpstreamErrors.Classify(context.GetForwarderErrorFeature()?.Error ?? ForwarderError.None,
+                context.Response.StatusCode);
             Record(status, reason);
         }
 

@@ -1,14 +1,15 @@
-using ZtGateway.Assertion;
 using ZtGateway.Audit;
-using ZtGateway.Caching;
-using ZtGateway.Continuous;
-using ZtGateway.Device;
-using ZtGateway.Enforcement;
+using ZtGateway.Enforcement.Assertion;
+using ZtGateway.Enforcement.Model;
+using ZtGateway.Enforcement.Refusals;
 using ZtGateway.Management;
-using ZtGateway.Identity;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
 using ZtGateway.Policy.Loading;
+using ZtGateway.Runtime;
+using ZtGateway.Sources.Continuous;
+using ZtGateway.Sources.Device;
+using ZtGateway.Sources.Identity;
 using ZtGateway.Telemetry;
 
 namespace ZtGateway.Hosting;
@@ -162,7 +163,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         try
         {
             // Revocations and quarantines outlive policy reloads; a gateway that cannot keep them does not start.
-            host._continuous = ContinuousEvaluation.Open(new LiveContinuousContext(state), options.TimeProvider, options.Backchannel, loggerFactory);
+            host._continuous = ContinuousEvaluation.Open(new LivePolicy(state), options.TimeProvider, options.Backchannel, loggerFactory);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -1,4 +1,4 @@
-using ZtGateway.Resilience;
+using ZtGateway.Enforcement.Resilience;
 
 namespace ZtGateway.Hosting;
 

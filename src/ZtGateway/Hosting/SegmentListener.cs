@@ -1,12 +1,13 @@
-using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Transforms;
-using ZtGateway.Continuous;
 using ZtGateway.Enforcement;
+using ZtGateway.Enforcement.Model;
+using ZtGateway.Enforcement.Resilience;
 using ZtGateway.Policy.Configuration;
-using ZtGateway.Resilience;
+using ZtGateway.Runtime;
+using ZtGateway.Sources.Continuous;
 using ZtGateway.Telemetry;
 using YarpRoute = Yarp.ReverseProxy.Configuration.RouteConfig;
 
@@ -130,44 +131,5 @@ internal sealed class SegmentListener : IAsyncDisposable
         }
 
         return clusters;
-    }
-}
-
-/// <summary>Turns a listen URL into an explicit Kestrel endpoint.</summary>
-internal static class ListenerEndpoint
-{
-    public static void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string listen)
-    {
-        var uri = new Uri(listen);
-        var https = uri.Scheme == Uri.UriSchemeHttps;
-        var host = uri.Host.Trim('[', ']');
-        Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> configure = options =>
-        {
-            if (https)
-            {
-                options.UseHttps();
-            }
-        };
-
-        if (host is "0.0.0.0" or "*" or "+")
-        {
-            kestrel.ListenAnyIP(uri.Port, configure);
-        }
-        else if (host == "::")
-        {
-            kestrel.Listen(IPAddress.IPv6Any, uri.Port, configure);
-        }
-        else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            kestrel.ListenLocalhost(uri.Port, configure);
-        }
-        else if (IPAddress.TryParse(host, out var address))
-        {
-            kestrel.Listen(address, uri.Port, configure);
-        }
-        else
-        {
-            throw new InvalidOperationException($"listen address '{listen}' must name an IP address, localhost or 0.0.0.0");
-        }
     }
 }

@@ -1,7 +1,7 @@
-using ZtGateway.Continuous;
 using ZtGateway.Enforcement;
-using ZtGateway.Hosting;
+using ZtGateway.Enforcement.Model;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Continuous;
 
 namespace ZtGateway.Management;
 

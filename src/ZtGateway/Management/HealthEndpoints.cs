@@ -1,5 +1,6 @@
 using System.Text.Json;
-using ZtGateway.Hosting;
+using ZtGateway.Enforcement.Model;
+using ZtGateway.Runtime;
 
 namespace ZtGateway.Management;
 

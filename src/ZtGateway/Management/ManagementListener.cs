@@ -1,7 +1,8 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using ZtGateway.Continuous;
-using ZtGateway.Hosting;
+using ZtGateway.Enforcement.Model;
+using ZtGateway.Runtime;
+using ZtGateway.Sources.Continuous;
 using ZtGateway.Telemetry;
 
 namespace ZtGateway.Management;
@@ -52,11 +53,4 @@ internal sealed class ManagementListener : IAsyncDisposable
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
     }
-}
-
-/// <summary>What the management endpoints may ask the running gateway.</summary>
-internal interface IGatewayStatus
-{
-    /// <summary>Names of the segments whose listeners are open.</summary>
-    IReadOnlyCollection<string> OpenSegments { get; }
 }

@@ -1,4 +1,4 @@
-using ZtGateway.Hosting;
+using ZtGateway.Enforcement.Model;
 
 namespace ZtGateway.Management;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using ZtGateway.Continuous;
-using ZtGateway.Hosting;
+using ZtGateway.Enforcement.Model;
 using ZtGateway.Policy.Loading;
+using ZtGateway.Sources.Continuous;
 
 namespace ZtGateway.Management;
 

@@ -1,4 +1,4 @@
-using ZtGateway.Continuous;
+using ZtGateway.Sources.Continuous;
 
 namespace ZtGateway.Management;
 

@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using ZtGateway.Audit;
-using ZtGateway.Cli;
 using ZtGateway.IntegrationTests.Infrastructure;
 
 namespace ZtGateway.IntegrationTests.Audit;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
-using ZtGateway.Dev;
+using ZtGateway.DevTools;
 using ZtGateway.IntegrationTests.Infrastructure;
 
 namespace ZtGateway.IntegrationTests.Dev;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json;
-using ZtGateway.Hosting;
-using ZtGateway.Identity;
+using ZtGateway.Enforcement.Model;
 using ZtGateway.IntegrationTests.Infrastructure;
+using ZtGateway.Sources.Identity;
 
 namespace ZtGateway.IntegrationTests.Enforcement;
 

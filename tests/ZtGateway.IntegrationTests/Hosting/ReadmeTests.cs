@@ -17,7 +17,7 @@ public sealed partial class ReadmeTests
         var commands = ShellBlock().Matches(section).Select(m => m.Groups[1].Value.Trim()).ToList();
 
         Assert.Equal(2, commands.Count);
-        Assert.StartsWith("dotnet run --project src/ZtGateway -- demo", commands[0], StringComparison.Ordinal);
+        Assert.StartsWith("dotnet run --project src/ZtGateway.Cli -- demo", commands[0], StringComparison.Ordinal);
         Assert.Equal("dotnet test ZtGateway.sln", commands[1]);
         foreach (var command in commands)
         {

@@ -1,6 +1,6 @@
-using ZtGateway.Dev;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using ZtGateway.DevTools;
 using ZtGateway.Hosting;
 
 namespace ZtGateway.IntegrationTests.Infrastructure;

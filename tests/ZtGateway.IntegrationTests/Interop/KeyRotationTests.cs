@@ -1,6 +1,6 @@
 using System.Net;
-using ZtGateway.Identity;
 using ZtGateway.IntegrationTests.Infrastructure;
+using ZtGateway.Sources.Identity;
 
 namespace ZtGateway.IntegrationTests.Interop;
 

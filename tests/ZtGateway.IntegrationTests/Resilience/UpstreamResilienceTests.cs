@@ -3,8 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
+using ZtGateway.Enforcement.Resilience;
 using ZtGateway.IntegrationTests.Infrastructure;
-using ZtGateway.Resilience;
 
 namespace ZtGateway.IntegrationTests.Resilience;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using ZtGateway.Policy.Configuration;
-using ZtGateway.Policy.Engine;
 
 namespace ZtGateway.Policy.Tests.Engine;
 

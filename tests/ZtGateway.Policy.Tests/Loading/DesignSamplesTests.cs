@@ -1,4 +1,3 @@
-using ZtGateway.Policy.Loading;
 using ZtGateway.Policy.Tests.Schema;
 
 namespace ZtGateway.Policy.Tests.Loading;

@@ -1,5 +1,3 @@
-using ZtGateway.Policy.Loading;
-
 namespace ZtGateway.Policy.Tests.Loading;
 
 /// <summary>

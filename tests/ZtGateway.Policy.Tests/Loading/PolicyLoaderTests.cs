@@ -2,7 +2,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using ZtGateway.Policy.Configuration;
-using ZtGateway.Policy.Loading;
 
 namespace ZtGateway.Policy.Tests.Loading;
 

@@ -1,9 +1,8 @@
-using ZtGateway.Dev;
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
-using ZtGateway.Assertion;
+using ZtGateway.DevTools;
+using ZtGateway.Enforcement.Assertion;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
 

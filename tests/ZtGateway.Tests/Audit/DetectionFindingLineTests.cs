@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text.Json;
 using ZtGateway.Audit;
-using ZtGateway.Detection;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Detection;
 
 namespace ZtGateway.Tests.Audit;
 

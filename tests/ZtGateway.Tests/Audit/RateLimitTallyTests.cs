@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ZtGateway.Audit;
-using ZtGateway.Enforcement;
+using ZtGateway.Enforcement.Refusals;
 using ZtGateway.Policy.Configuration;
 
 namespace ZtGateway.Tests.Audit;

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
-using ZtGateway.Caching;
-using ZtGateway.Identity;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Identity;
 
 namespace ZtGateway.Tests.Caching;
 

@@ -1,4 +1,4 @@
-using ZtGateway.Identity;
+using ZtGateway.Sources.Identity;
 
 namespace ZtGateway.Tests.Caching;
 

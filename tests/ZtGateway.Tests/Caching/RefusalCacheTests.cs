@@ -1,11 +1,10 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using ZtGateway.Caching;
-using ZtGateway.Dev;
-using ZtGateway.Device;
-using ZtGateway.Identity;
+using ZtGateway.DevTools;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Device;
+using ZtGateway.Sources.Identity;
 using ZtGateway.Tests.Identity;
 
 namespace ZtGateway.Tests.Caching;

@@ -1,4 +1,4 @@
-using ZtGateway.Caching;
+using ZtGateway.Sources.Identity;
 
 namespace ZtGateway.Tests.Caching;
 

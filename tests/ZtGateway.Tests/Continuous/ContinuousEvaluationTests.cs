@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ZtGateway.Audit;
-using ZtGateway.Continuous;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Runtime;
+using ZtGateway.Sources.Continuous;
 
 namespace ZtGateway.Tests.Continuous;
 
@@ -185,7 +186,7 @@ public sealed class ContinuousEvaluationTests : IDisposable
         }
     }
 
-    private sealed class Context : IContinuousContext, IDisposable
+    private sealed class Context : ILivePolicy, IDisposable
     {
         private readonly Sink _sink = new();
 

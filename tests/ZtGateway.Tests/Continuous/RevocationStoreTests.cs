@@ -1,5 +1,5 @@
-using ZtGateway.Continuous;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Continuous;
 
 namespace ZtGateway.Tests.Continuous;
 

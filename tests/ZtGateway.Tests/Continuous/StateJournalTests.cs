@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using ZtGateway.Continuous;
+using ZtGateway.Sources.Continuous;
 
 namespace ZtGateway.Tests.Continuous;
 

@@ -3,9 +3,9 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using ZtGateway.Detection;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Detection;
 
 namespace ZtGateway.Tests.Detection;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
-using ZtGateway.Dev;
+using ZtGateway.DevTools;
 
 namespace ZtGateway.Tests.Dev;
 

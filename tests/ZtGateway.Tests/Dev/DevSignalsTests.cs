@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.IdentityModel.JsonWebTokens;
-using ZtGateway.Dev;
+using ZtGateway.DevTools;
 using ZtGateway.Policy.Configuration;
-using ZtGateway.Signals;
+using ZtGateway.Sources.Signals;
 
 namespace ZtGateway.Tests.Dev;
 

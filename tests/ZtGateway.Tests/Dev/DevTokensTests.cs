@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
-using ZtGateway.Dev;
-using ZtGateway.Identity;
+using ZtGateway.DevTools;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Identity;
 
 namespace ZtGateway.Tests.Dev;
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ZtGateway.Audit;
-using ZtGateway.Enforcement;
+using ZtGateway.Enforcement.Refusals;
 using ZtGateway.Policy.Configuration;
 
 namespace ZtGateway.Tests.Enforcement;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using ZtGateway.Identity;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Identity;
 
 namespace ZtGateway.Tests.Identity;
 

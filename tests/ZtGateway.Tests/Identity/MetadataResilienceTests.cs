@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using Polly.CircuitBreaker;
-using ZtGateway.Identity;
+using ZtGateway.Sources.Identity;
 
 namespace ZtGateway.Tests.Identity;
 

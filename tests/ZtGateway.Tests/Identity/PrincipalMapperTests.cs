@@ -1,6 +1,6 @@
 using Microsoft.IdentityModel.JsonWebTokens;
-using ZtGateway.Identity;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Identity;
 
 namespace ZtGateway.Tests.Identity;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
-using ZtGateway.Dev;
+using ZtGateway.DevTools;
 
 namespace ZtGateway.Tests.Identity;
 

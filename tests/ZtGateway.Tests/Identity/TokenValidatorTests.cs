@@ -1,8 +1,8 @@
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
-using ZtGateway.Identity;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Identity;
 
 namespace ZtGateway.Tests.Identity;
 

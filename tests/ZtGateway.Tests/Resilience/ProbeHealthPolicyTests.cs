@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
-using ZtGateway.Resilience;
+using ZtGateway.Enforcement.Resilience;
 
 namespace ZtGateway.Tests.Resilience;
 

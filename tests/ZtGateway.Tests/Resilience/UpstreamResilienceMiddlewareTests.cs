@@ -4,9 +4,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 using ZtGateway.Enforcement;
+using ZtGateway.Enforcement.Resilience;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
-using ZtGateway.Resilience;
 using ZtGateway.Telemetry;
 
 namespace ZtGateway.Tests.Resilience;

@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using ZtGateway.Signals;
+using ZtGateway.Sources.Signals;
 
 namespace ZtGateway.Tests.Signals;
 

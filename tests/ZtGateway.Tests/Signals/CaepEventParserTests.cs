@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
-using ZtGateway.Continuous;
-using ZtGateway.Signals;
+using ZtGateway.Sources.Continuous;
+using ZtGateway.Sources.Signals;
 
 namespace ZtGateway.Tests.Signals;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ZtGateway.Policy.Configuration;
-using ZtGateway.Signals;
+using ZtGateway.Sources.Signals;
 
 namespace ZtGateway.Tests.Signals;
 

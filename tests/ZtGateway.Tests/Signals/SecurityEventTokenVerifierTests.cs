@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
 using ZtGateway.Policy.Configuration;
-using ZtGateway.Signals;
+using ZtGateway.Sources.Signals;
 
 namespace ZtGateway.Tests.Signals;
 

@@ -1,0 +1,287 @@
+using ZtGateway.Policy.Engine;
+using ZtGateway.Runtime;
+using ZtGateway.Sources.Detection;
+using ZtGateway.Sources.Signals;
+
+namespace ZtGateway.Sources.Continuous;
+
+/// <summary>What continuous evaluation says about one request's caller, set on its <see cref="RequestContext"/>.</summary>
+/// <param name="Revoked">A revocation covers the token (<c>token-revoked</c>).</param>
+/// <param name="StepUpRequired">An assurance-level change covers the token.</param>
+/// <param name="PrincipalQuarantined">The principal is quarantined.</param>
+/// <param name="DeviceQuarantined">The verified device is quarantined.</param>
+internal readonly record struct ContinuousVerdict(bool Revoked, bool StepUpRequired, bool PrincipalQuarantined, bool DeviceQuarantined);
+
+/// <summary>
+/// Continuous evaluation for one gateway process: revocations and step-up demands, quarantines, the
+/// signal receiver and the lateral-movement detector, over one state file. Created once at start and kept
+/// across policy reloads (which rebuild only the policy state). Every change goes through
+/// <see cref="Commit"/>: written to the state file, then applied, then audited, in that order, so what was
+/// acknowledged survives a restart and replaying the file gives the same tables.
+/// </summary>
+internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectionOutlet
+{
+    private readonly ILivePolicy _context;
+    private readonly StateJournal _journal;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _commit = new();
+
+    private ContinuousEvaluation(ILivePolicy context, StateJournal journal, TimeProvider time, ILogger logger)
+    {
+        _context = context;
+        _journal = journal;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Revocations and step-up demands.</summary>
+    public RevocationStore Revocations { get; } = new();
+
+    /// <summary>Quarantined principals and devices.</summary>
+    public QuarantineStore Quarantines { get; } = new();
+
+    /// <summary>Ids of accepted signals.</summary>
+    public ReplayGuard Replay { get; } = new(SignalReceiver.ReplayRetention);
+
+    /// <summary>The lateral-movement detector.</summary>
+    public LateralMovementDetector Detector { get; private set; } = null!;
+
+    /// <summary>The CAEP signal receiver (<c>POST /ssf/events</c>).</summary>
+    public SignalReceiver Signals { get; private set; } = null!;
+
+    /// <summary>Absolute path of the state file.</summary>
+    public string StateFile => _journal.FilePath;
+
+    /// <summary>
+    /// Opens the state file in <c>gateway.stateDir</c>, replays it, and starts the detector and the signal receiver.
+    /// </summary>
+    /// <exception cref="IOException">The state folder or file cannot be created, read, locked or written.</exception>
+    /// <exception cref="UnauthorizedAccessException">The state folder or file is not accessible.</exception>
+    /// <param name="context">The live policy.</param>
+    /// <param name="timeProvider">The clock of expiries, windows and signals.</param>
+    /// <param name="backchannel">Handler for transmitters' JWKS URIs; null uses a default one.</param>
+    /// <param name="loggerFactory">Where logs go.</param>
+    /// <param name="compactionThreshold">Records beyond which a file that is mostly history is rewritten.</param>
+    public static ContinuousEvaluation Open(ILivePolicy context, TimeProvider timeProvider, HttpMessageHandler? backchannel,
+        ILoggerFactory loggerFactory, int compactionThreshold = DefaultCompactionThreshold)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var logger = loggerFactory.CreateLogger("ZtGateway.Continuous");
+        var journal = StateJournal.Open(context.Gateway.Gateway.StateDir, logger, out var records);
+        var continuous = new ContinuousEvaluation(context, journal, timeProvider, logger);
+        try
+        {
+            var now = timeProvider.GetUtcNow();
+            DateTimeOffset? learningSince = null;
+            var pairs = new List<(string, string)>();
+            foreach (var record in records)
+            {
+                continuous.Replay.Apply(record, now);
+                if (continuous.Revocations.Apply(record) || continuous.Quarantines.Apply(record))
+                {
+                    continue;
+                }
+
+                if (record.Type == JournalRecordTypes.Learning)
+                {
+                    learningSince ??= record.At;
+                }
+                else if (record.Type == JournalRecordTypes.Pair)
+                {
+                    pairs.Add((record.SourceSegment!, record.DestinationSegment!));
+                }
+            }
+
+            if (learningSince is null)
+            {
+                learningSince = now;
+                journal.Append(new JournalRecord { Type = JournalRecordTypes.Learning, Time = now, At = now });
+            }
+
+            continuous.CompactIfWorthIt(records.Count, compactionThreshold, learningSince.Value, pairs, now);
+
+            Log.Replayed(logger, journal.FilePath, records.Count, continuous.Revocations.Revocations.Count, continuous.Quarantines.Active(now).Count);
+            continuous.Detector = new LateralMovementDetector(() => context.Gateway.Detection, continuous, timeProvider,
+                loggerFactory.CreateLogger("ZtGateway.Detection"), learningSince.Value, pairs);
+            continuous.Signals = new SignalReceiver(context, continuous, timeProvider, backchannel, loggerFactory.CreateLogger("ZtGateway.Signals"));
+            return continuous;
+        }
+        catch
+        {
+            journal.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Records beyond which a state file that is mostly history is rewritten at start.</summary>
+    public const int DefaultCompactionThreshold = 10_000;
+
+    /// <summary>The per-request check: O(1) lookups on immutable tables, no lock.</summary>
+    public ContinuousVerdict Check(Principal? principal, DevicePosture? device)
+    {
+        if (principal is null)
+        {
+            return default;
+        }
+
+        var revoked = Revocations.IsRevoked(principal);
+        var stepUp = Revocations.NeedsStepUp(principal);
+        if (Quarantines.IsEmpty)
+        {
+            return new ContinuousVerdict(revoked, stepUp, PrincipalQuarantined: false, DeviceQuarantined: false);
+        }
+
+        var now = _time.GetUtcNow();
+        return new ContinuousVerdict(
+            revoked,
+            stepUp,
+            Quarantines.IsQuarantined(QuarantineTargets.Principal, PrincipalIds.Of(principal), now),
+            device is not null && Quarantines.IsQuarantined(QuarantineTargets.Device, device.DeviceId, now));
+    }
+
+    /// <summary>
+    /// Writes a change to the state file, applies it, and audits it. Returns false when the state file could
+    /// not be written: the change is then in force until the process stops, and the caller should say so.
+    /// </summary>
+    public bool Commit(JournalRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var persisted = true;
+
+        // One order for the file and the tables, so a restart rebuilds exactly what was in force.
+        lock (_commit)
+        {
+            try
+            {
+                _journal.Append(record);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                persisted = false;
+                Log.PersistFailed(_logger, _journal.FilePath, record.Type, ex);
+            }
+
+            // Applied even when the disk refused it: tightening must not wait for storage, and a lost
+            // release errs on the safe side after a restart.
+            if (!Revocations.Apply(record))
+            {
+                Quarantines.Apply(record);
+            }
+        }
+
+        if (record.Type is JournalRecordTypes.Revoke or JournalRecordTypes.StepUp or JournalRecordTypes.Hold or JournalRecordTypes.Release)
+        {
+            try
+            {
+                _context.Audit.RecordStateChange(record, Guid.CreateVersion7(record.Time).ToString());
+            }
+            catch (ObjectDisposedException)
+            {
+                // The policy state was swapped out mid-write; the state file still has the change.
+            }
+
+            Log.Changed(_logger, record.Type, record.Target ?? "subject", record.Id ?? record.Subject ?? string.Empty, record.Origin ?? record.Reason, record.Actor);
+        }
+
+        return persisted;
+    }
+
+    // Every accepted signal adds a line; rewriting the file with what is still in force keeps the start fast.
+    // A failed rewrite leaves the old file in use, which replays to the same tables.
+    private void CompactIfWorthIt(int lines, int threshold, DateTimeOffset learningSince, List<(string Source, string Destination)> pairs, DateTimeOffset now)
+    {
+        if (lines <= threshold)
+        {
+            return;
+        }
+
+        List<JournalRecord> live =
+        [
+            new JournalRecord { Type = JournalRecordTypes.Learning, Time = now, At = learningSince },
+            .. pairs.Distinct().Select(p => new JournalRecord { Type = JournalRecordTypes.Pair, Time = now, SourceSegment = p.Source, DestinationSegment = p.Destination }),
+            .. Revocations.Live(now),
+            .. Quarantines.Live(now, Replay.Retention),
+            .. Replay.Live(now),
+        ];
+        if (live.Count * 2 > lines)
+        {
+            return;
+        }
+
+        try
+        {
+            _journal.Rewrite(live);
+            Log.Compacted(_logger, _journal.FilePath, lines, live.Count);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.CompactionFailed(_logger, _journal.FilePath, ex);
+        }
+    }
+
+    void IDetectionOutlet.Report(DetectionFinding finding) => _context.Audit.RecordFinding(finding, _context.PolicyVersion);
+
+    void IDetectionOutlet.Contain(DetectionFinding finding)
+    {
+        Hold(QuarantineTargets.Principal, finding.PrincipalId);
+        if (finding.DeviceId is { } device)
+        {
+            Hold(QuarantineTargets.Device, device);
+        }
+
+        void Hold(string target, string id) => Commit(new JournalRecord
+        {
+            Type = JournalRecordTypes.Hold,
+            Time = _time.GetUtcNow(),
+            Target = target,
+            Id = id,
+            Origin = QuarantineOrigins.Detection,
+            At = finding.Time,
+            Until = finding.ContainedUntil,
+            Reason = finding.Kind.ToCode() + " finding " + finding.Id,
+            Actor = "ztgw-detection",
+        });
+    }
+
+    void IDetectionOutlet.Remember(string sourceSegment, string destinationSegment, DateTimeOffset at) => Commit(new JournalRecord
+    {
+        Type = JournalRecordTypes.Pair,
+        Time = at,
+        SourceSegment = sourceSegment,
+        DestinationSegment = destinationSegment,
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Detector is not null)
+        {
+            await Detector.DisposeAsync();
+        }
+
+        Signals?.Dispose();
+        _journal.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 610, Level = LogLevel.Information,
+            Message = "State file {Path}: {Records} records replayed; {Revocations} subjects revoked, {Quarantines} quarantined")]
+        public static partial void Replayed(ILogger logger, string path, int records, int revocations, int quarantines);
+
+        [LoggerMessage(EventId = 611, Level = LogLevel.Critical,
+            Message = "State file {Path} could not record a {Change}; it is in force now but will not survive a restart")]
+        public static partial void PersistFailed(ILogger logger, string path, string change, Exception exception);
+
+        [LoggerMessage(EventId = 613, Level = LogLevel.Information, Message = "State file {Path} compacted from {Lines} lines to {Live}")]
+        public static partial void Compacted(ILogger logger, string path, int lines, int live);
+
+        [LoggerMessage(EventId = 614, Level = LogLevel.Warning, Message = "State file {Path} could not be compacted; it stays as it is")]
+        public static partial void CompactionFailed(ILogger logger, string path, Exception exception);
+
+        [LoggerMessage(EventId = 612, Level = LogLevel.Warning, Message = "State change {Change} {Target} {Id} ({Why}) by {Actor}")]
+        public static partial void Changed(ILogger logger, string change, string target, string id, string? why, string? actor);
+    }
+}
