@@ -22,7 +22,10 @@ internal interface IAuditSink : IDisposable
 /// </summary>
 internal sealed partial class AuditTrail : IDisposable
 {
-    private static readonly Meter Meter = new("ZtGateway.Audit");
+    /// <summary>The name of the process-wide meter of audit failures (<c>ztgw.audit.failures</c>).</summary>
+    public const string MeterName = "ZtGateway.Audit";
+
+    private static readonly Meter Meter = new(MeterName);
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("ztgw.audit.failures", description: "Audit lines a sink could not write");
 
     private readonly IAuditSink[] _sinks;

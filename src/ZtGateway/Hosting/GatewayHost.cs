@@ -153,7 +153,8 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             Log.WindowsRecovered(logger, recovered);
         }
 
-        var telemetry = GatewayTelemetry.Create(policy.Gateway.Telemetry, string.Join(',', segments.Select(s => s.Name)));
+        var telemetry = GatewayTelemetry.Create(policy.Gateway.Telemetry, string.Join(',', segments.Select(s => s.Name)),
+            processMeters: [AuditTrail.MeterName]);
         if (telemetry.Export is { } export)
         {
             Log.TracesExported(logger, export.Description);

@@ -19,9 +19,6 @@ internal sealed class GatewayTelemetry : IDisposable
     /// <summary>Name of the gateway's ActivitySource and Meter.</summary>
     public const string Name = "ZtGateway";
 
-    /// <summary>The audit trail's meter (<c>ztgw.audit.failures</c>), also shown on <c>/metrics</c>.</summary>
-    public const string AuditMeterName = "ZtGateway.Audit";
-
     public const string DecisionSpanName = "ztgw.decision";
 
     // Decisions take microseconds (engine) to milliseconds (a key fetch); the default buckets start at 5 s.
@@ -36,7 +33,7 @@ internal sealed class GatewayTelemetry : IDisposable
     private readonly Counter<long> _upstreamRetries;
     private readonly TracerProvider? _tracing;
 
-    private GatewayTelemetry(TelemetrySettings settings, TelemetryExport? export, string servedSegments)
+    private GatewayTelemetry(TelemetrySettings settings, TelemetryExport? export, string servedSegments, IReadOnlyCollection<string> processMeters)
     {
         Settings = settings;
         Export = export;
@@ -52,7 +49,7 @@ internal sealed class GatewayTelemetry : IDisposable
             "Forwarding attempts that failed, by segment, service and error");
         _upstreamRetries = _meter.CreateCounter<long>("ztgw.upstream.retries", "{attempt}",
             "Idempotent requests sent again to another destination after a connection failure");
-        Metrics = new PrometheusMetrics(instrument => ReferenceEquals(instrument.Meter, _meter) || instrument.Meter.Name == AuditMeterName);
+        Metrics = new PrometheusMetrics(instrument => ReferenceEquals(instrument.Meter, _meter) || processMeters.Contains(instrument.Meter.Name));
 
         if (export is not null)
         {
@@ -87,12 +84,18 @@ internal sealed class GatewayTelemetry : IDisposable
     public PrometheusMetrics Metrics { get; }
 
     /// <summary>Sets up telemetry from the policy's <c>telemetry:</c> section and the process environment.</summary>
-    public static GatewayTelemetry Create(TelemetrySettings settings, string servedSegments, Func<string, string?>? environment = null)
+    /// <param name="settings">The policy's <c>telemetry:</c> section.</param>
+    /// <param name="servedSegments">The segments this process serves, for the resource attributes.</param>
+    /// <param name="environment">Reads the process environment (OTLP settings); null reads the real one.</param>
+    /// <param name="processMeters">Names of process-wide meters that <c>/metrics</c> shows beside this gateway's own
+    /// (the host passes the audit trail's); none by default.</param>
+    public static GatewayTelemetry Create(TelemetrySettings settings, string servedSegments, Func<string, string?>? environment = null,
+        IReadOnlyCollection<string>? processMeters = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(servedSegments);
         var export = TelemetryExport.Resolve(settings, environment ?? Environment.GetEnvironmentVariable);
-        return new GatewayTelemetry(settings, export, servedSegments);
+        return new GatewayTelemetry(settings, export, servedSegments, processMeters ?? []);
     }
 
     /// <summary>

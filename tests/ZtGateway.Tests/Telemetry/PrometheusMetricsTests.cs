@@ -134,7 +134,7 @@ public sealed class PrometheusMetricsTests : IDisposable
     [Fact]
     public void GatewayTelemetry_ShowsItsOwnDecisions_AndAuditSinkFailures()
     {
-        using var telemetry = GatewayTelemetry.Create(new TelemetrySettings(), "hr", _ => null);
+        using var telemetry = GatewayTelemetry.Create(new TelemetrySettings(), "hr", _ => null, [AuditTrail.MeterName]);
         var sink = "broken-" + Guid.NewGuid().ToString("N")[..8];
         using var audit = new AuditTrail([new BrokenSink(sink, "disk gone")], auditAllows: true, NullLogger.Instance);
         var decision = new Decision { Allowed = false, Reason = ReasonCode.MfaRequired, DestinationSegment = "hr", SourceSegment = "hr", RouteId = "payroll" };
