@@ -14,7 +14,7 @@ namespace ZtGateway.IntegrationTests.Infrastructure;
 /// <c>/{tenantId}/v2.0/.well-known/openid-configuration</c>, issuer <c>{instance}{tenantId}/v2.0</c>, a key
 /// set whose keys announce their issuer (with the <c>{tenantid}</c> placeholder, as Entra does) and cloud
 /// instance, and access tokens for apps (<c>idtyp: app</c>, <c>roles</c>) and users, shaped as a tenant
-/// configured for the gateway issues them (see the README's Entra section).
+/// configured for the gateway issues them (see the Entra ID section of docs/guide.md).
 /// </summary>
 public sealed class EntraAuthority : IAsyncDisposable
 {

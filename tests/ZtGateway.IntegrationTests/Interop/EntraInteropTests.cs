@@ -87,7 +87,7 @@ public sealed class EntraInteropTests : IAsyncLifetime
     [Fact]
     public async Task Refuses_V2UserToken_ThatCarriesNoAmr_AsMfaRequired()
     {
-        // Why the README asks for v1.0 access tokens: v2.0 ones never say how the user signed in.
+        // Why docs/guide.md (Entra ID) asks for v1.0 access tokens: v2.0 ones never say how the user signed in.
         var token = _entra.UserToken(Now, "bob", PortalClientId, ["finance-staff"], ["pwd", "mfa"], version: "2.0");
 
         var answer = await GetAsync(token);
