@@ -339,7 +339,7 @@ public static class PolicyDiff
         }
     }
 
-    private static string PathKey(PathTemplate template) =>
+    private static string PathKey(CompiledPathTemplate template) =>
         "/" + string.Join('/', template.Segments.Select(s => s.Kind switch
         {
             TemplateSegmentKind.Literal => s.Text.ToLowerInvariant(),
