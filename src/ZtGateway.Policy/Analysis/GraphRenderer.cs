@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Policy.Loading;
 
 namespace ZtGateway.Policy.Analysis;
 
@@ -418,7 +419,7 @@ public static class GraphRenderer
             Configuration.MfaRequirement.Optional => "optional",
             _ => null,
         });
-        json.WriteString("maxAuthAge", requirements.MaxAuthAge is { } age ? Text.Duration(age) : null);
+        json.WriteString("maxAuthAge", requirements.MaxAuthAge is { } age ? Durations.Format(age) : null);
         Strings(json, "acr", requirements.Acr);
         if (requirements.Device is { } device)
         {
