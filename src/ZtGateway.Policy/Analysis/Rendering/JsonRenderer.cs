@@ -6,7 +6,7 @@ using ZtGateway.Policy.Loading;
 
 namespace ZtGateway.Policy.Analysis.Rendering;
 
-/// <summary>Indented JSON for machines: the reachability graph, the blast radius and the policy diff.</summary>
+/// <summary>Indented JSON for machines: the reachability graph, the blast radius, the policy diff and explain.</summary>
 internal static class JsonRenderer
 {
     /// <summary>The segments with their routes, and every grant with its requirements and state.</summary>
@@ -136,6 +136,48 @@ internal static class JsonRenderer
         json.WriteEndObject();
     });
 
+    /// <summary>The decision, what the verifiers said, and the rule-by-rule trace; <c>maxAuthAgeSeconds</c> in whole seconds.</summary>
+    public static void Explain(ExplainReport report, TextWriter output) => Write(output, json =>
+    {
+        var explanation = report.Explanation;
+        var decision = explanation.Decision;
+        json.WriteStartObject();
+        json.WriteString("decision", decision.Allowed ? "allow" : "deny");
+        json.WriteString("reason", decision.Reason.ToCode());
+        json.WriteString("sourceSegment", decision.SourceSegment);
+        json.WriteString("destinationSegment", decision.DestinationSegment);
+        json.WriteString("route", decision.RouteId);
+        json.WriteString("service", decision.Service);
+        json.WriteString("rule", decision.RuleName);
+        Strings(json, "acrValues", decision.AcrValues);
+        if (decision.MaxAuthAge is { } maxAge)
+        {
+            json.WriteNumber("maxAuthAgeSeconds", (long)maxAge.TotalSeconds);
+        }
+        else
+        {
+            json.WriteNull("maxAuthAgeSeconds");
+        }
+
+        json.WriteString("at", Text.Instant(report.At));
+        Verification(json, "token", report.TokenDetail is null ? null : Labels.Status(report.Request.Token), report.TokenDetail);
+        Verification(json, "device", report.DeviceDetail is null ? null : Labels.Status(report.Request.DeviceStatus), report.DeviceDetail);
+        json.WriteStartArray("rules");
+        foreach (var rule in explanation.Rules)
+        {
+            json.WriteStartObject();
+            json.WriteString("rule", rule.Rule);
+            json.WriteString("kind", rule.IsDeny ? "deny" : "allow");
+            json.WriteBoolean("applies", rule.Applies);
+            json.WriteString("outcome", rule.Outcome?.ToCode());
+            json.WriteString("detail", rule.Detail);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    });
+
     /// <summary>Writes one indented JSON document and a newline.</summary>
     private static void Write(TextWriter output, Action<Utf8JsonWriter> write)
     {
@@ -146,6 +188,21 @@ internal static class JsonRenderer
         }
 
         output.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    // What a verifier said: null when no material was given, else its status and detail.
+    private static void Verification(Utf8JsonWriter json, string name, string? status, string? detail)
+    {
+        if (status is null)
+        {
+            json.WriteNull(name);
+            return;
+        }
+
+        json.WriteStartObject(name);
+        json.WriteString("status", status);
+        json.WriteString("detail", detail);
+        json.WriteEndObject();
     }
 
     private static void Route(Utf8JsonWriter json, RouteNode route)

@@ -40,4 +40,10 @@ internal static class Labels
         AccessChangeKind.Closed => "closes",
         _ => "tightens",
     };
+
+    /// <summary>A token status as explain writes it, e.g. <c>invalid</c>.</summary>
+    public static string Status(TokenStatus status) => status.ToString().ToLowerInvariant();
+
+    /// <summary>A device status as explain writes it, e.g. <c>verified</c>.</summary>
+    public static string Status(DeviceStatus status) => status.ToString().ToLowerInvariant();
 }

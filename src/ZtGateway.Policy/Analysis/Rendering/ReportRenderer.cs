@@ -68,4 +68,23 @@ public static class ReportRenderer
                 throw new ArgumentOutOfRangeException(nameof(format), format, "A policy diff is written as text or json.");
         }
     }
+
+    /// <summary>Writes <paramref name="report"/> as <see cref="ReportFormat.Text"/> or <see cref="ReportFormat.Json"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="format"/> is a diagram format.</exception>
+    public static void Render(ExplainReport report, ReportFormat format, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(output);
+        switch (format)
+        {
+            case ReportFormat.Text:
+                TextRenderer.Explain(report, output);
+                break;
+            case ReportFormat.Json:
+                JsonRenderer.Explain(report, output);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(format), format, "An explanation is written as text or json.");
+        }
+    }
 }

@@ -2,7 +2,7 @@ using ZtGateway.Policy.Engine;
 
 namespace ZtGateway.Policy.Analysis.Rendering;
 
-/// <summary>Indented listings for people: the reachability graph, the blast radius and the policy diff.</summary>
+/// <summary>Indented listings for people: the reachability graph, the blast radius, the policy diff and explain.</summary>
 internal static class TextRenderer
 {
     /// <summary>A header line, then per segment its members, routes and each route's allow and deny rules.</summary>
@@ -90,10 +90,68 @@ internal static class TextRenderer
         output.WriteLine(report.Changes.Count == 0 ? "No access path changed." : Summary(report));
     }
 
+    /// <summary>The decision, what the verifiers said, then why each rule of the route did or did not apply.</summary>
+    public static void Explain(ExplainReport report, TextWriter output)
+    {
+        var explanation = report.Explanation;
+        var context = report.Request;
+        var decision = explanation.Decision;
+        output.WriteLine($"decision  {(decision.Allowed ? "allow" : "deny")}");
+        output.WriteLine($"reason    {decision.Reason.ToCode()}");
+        var source = decision.SourceSegment.Length == 0 ? "(not placed)" : decision.SourceSegment;
+        output.WriteLine($"segments  {source} -> {decision.DestinationSegment}");
+        output.WriteLine($"route     {(decision.RouteId is null ? "none" : $"{decision.RouteId} (service {decision.Service})")}");
+        output.WriteLine($"rule      {decision.RuleName ?? "none"}");
+        if (decision.Reason.IsStepUp())
+        {
+            // max_age in seconds, as the step-up challenge carries it.
+            var maxAge = decision.MaxAuthAge is { } age ? $", max_age {(long)age.TotalSeconds}s" : string.Empty;
+            output.WriteLine($"step-up   acr_values [{string.Join(", ", decision.AcrValues)}]{maxAge}");
+        }
+
+        if (report.TokenDetail is not null)
+        {
+            output.WriteLine($"token     {Labels.Status(context.Token)} ({report.TokenDetail})");
+        }
+
+        if (report.DeviceDetail is not null)
+        {
+            output.WriteLine($"device    {Labels.Status(context.DeviceStatus)} ({report.DeviceDetail})");
+        }
+
+        if (decision.RouteId is null)
+        {
+            output.WriteLine($"rules     no route of segment {decision.DestinationSegment} takes {context.Method} {context.Path}");
+            return;
+        }
+
+        if (explanation.Rules.Count == 0)
+        {
+            output.WriteLine($"rules     not looked at: the request was refused before the rules of route {decision.RouteId}");
+            return;
+        }
+
+        output.WriteLine($"rules of route {decision.RouteId}:");
+        var width = explanation.Rules.Max(r => r.Rule.Length);
+        foreach (var rule in explanation.Rules)
+        {
+            output.WriteLine($"  {(rule.IsDeny ? "deny " : "allow")} {rule.Rule.PadRight(width)}  {Verdict(rule)}: {rule.Detail}");
+        }
+    }
+
     private static string Summary(PolicyDiffReport report)
     {
         int Count(AccessChangeKind kind) => report.Changes.Count(c => c.Kind == kind);
         return $"{Count(AccessChangeKind.Opened)} opened, {Count(AccessChangeKind.Weakened)} weakened, " +
             $"{Count(AccessChangeKind.Closed)} closed, {Count(AccessChangeKind.Tightened)} tightened";
     }
+
+    private static string Verdict(RuleTrace rule) => rule switch
+    {
+        { Applies: false } => "does not apply",
+        { IsDeny: true } => "applies",
+        { Outcome: ReasonCode.Allowed } => "allows",
+        { Outcome: { } failed } => "applies, " + failed.ToCode(),
+        _ => "applies",
+    };
 }
