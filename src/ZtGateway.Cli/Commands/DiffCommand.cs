@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ZtGateway.Policy.Analysis;
+using ZtGateway.Policy.Analysis.Rendering;
 using ZtGateway.Policy.Engine;
 
 namespace ZtGateway.Cli;
@@ -35,7 +36,7 @@ internal static class DiffCommand
             }
 
             var report = PolicyDiff.Compare(new PolicyEngine(old, clock), new PolicyEngine(now, clock));
-            DiffRenderer.Render(report, parse.GetValue(json), output);
+            ReportRenderer.Render(report, parse.GetValue(json) ? ReportFormat.Json : ReportFormat.Text, output);
             return report.Opens ? ExitCodes.AccessOpened : ExitCodes.Success;
         });
         return command;

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Net;
-using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using ZtGateway.Policy.Analysis;
+using ZtGateway.Policy.Analysis.Rendering;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
 using ZtGateway.Policy.Loading;
@@ -115,14 +115,15 @@ internal static class ExplainCommand
             var context = attributes.ToContext(now);
             var material = await VerifyAsync(policy, clock, parse.GetValue(token), parse.GetValue(device), context, cancellationToken);
             var explanation = new PolicyEngine(policy, clock).Explain(material.Context);
-            if (parse.GetValue(json))
+            var report = new ExplainReport
             {
-                WriteJson(output, explanation, material, now);
-            }
-            else
-            {
-                WriteText(output, explanation, material.Context, material);
-            }
+                Explanation = explanation,
+                Request = material.Context,
+                At = now,
+                TokenDetail = material.TokenDetail,
+                DeviceDetail = material.DeviceDetail,
+            };
+            ReportRenderer.Render(report, parse.GetValue(json) ? ReportFormat.Json : ReportFormat.Text, output);
 
             return ExitCodes.Success;
         });
@@ -187,128 +188,4 @@ internal static class ExplainCommand
 
         return new Material(context, tokenDetail, deviceDetail);
     }
-
-    private static void WriteText(TextWriter output, DecisionExplanation explanation, RequestContext context, Material material)
-    {
-        var decision = explanation.Decision;
-        output.WriteLine($"decision  {(decision.Allowed ? "allow" : "deny")}");
-        output.WriteLine($"reason    {decision.Reason.ToCode()}");
-        var source = decision.SourceSegment.Length == 0 ? "(not placed)" : decision.SourceSegment;
-        output.WriteLine($"segments  {source} -> {decision.DestinationSegment}");
-        output.WriteLine($"route     {(decision.RouteId is null ? "none" : $"{decision.RouteId} (service {decision.Service})")}");
-        output.WriteLine($"rule      {decision.RuleName ?? "none"}");
-        if (decision.Reason.IsStepUp())
-        {
-            var maxAge = decision.MaxAuthAge is { } age ? $", max_age {(long)age.TotalSeconds}s" : string.Empty;
-            output.WriteLine($"step-up   acr_values [{string.Join(", ", decision.AcrValues)}]{maxAge}");
-        }
-
-        if (material.TokenDetail is not null)
-        {
-            output.WriteLine($"token     {Status(context.Token)} ({material.TokenDetail})");
-        }
-
-        if (material.DeviceDetail is not null)
-        {
-            output.WriteLine($"device    {Status(context.DeviceStatus)} ({material.DeviceDetail})");
-        }
-
-        if (decision.RouteId is null)
-        {
-            output.WriteLine($"rules     no route of segment {decision.DestinationSegment} takes {context.Method} {context.Path}");
-            return;
-        }
-
-        if (explanation.Rules.Count == 0)
-        {
-            output.WriteLine($"rules     not looked at: the request was refused before the rules of route {decision.RouteId}");
-            return;
-        }
-
-        output.WriteLine($"rules of route {decision.RouteId}:");
-        var width = explanation.Rules.Max(r => r.Rule.Length);
-        foreach (var rule in explanation.Rules)
-        {
-            output.WriteLine($"  {(rule.IsDeny ? "deny " : "allow")} {rule.Rule.PadRight(width)}  {Verdict(rule)}: {rule.Detail}");
-        }
-    }
-
-    private static string Verdict(RuleTrace rule) => rule switch
-    {
-        { Applies: false } => "does not apply",
-        { IsDeny: true } => "applies",
-        { Outcome: ReasonCode.Allowed } => "allows",
-        { Outcome: { } failed } => "applies, " + failed.ToCode(),
-        _ => "applies",
-    };
-
-    private static void WriteJson(TextWriter output, DecisionExplanation explanation, Material material, DateTimeOffset now)
-    {
-        var decision = explanation.Decision;
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteString("decision", decision.Allowed ? "allow" : "deny");
-            json.WriteString("reason", decision.Reason.ToCode());
-            json.WriteString("sourceSegment", decision.SourceSegment);
-            json.WriteString("destinationSegment", decision.DestinationSegment);
-            json.WriteString("route", decision.RouteId);
-            json.WriteString("service", decision.Service);
-            json.WriteString("rule", decision.RuleName);
-            json.WriteStartArray("acrValues");
-            foreach (var value in decision.AcrValues)
-            {
-                json.WriteStringValue(value);
-            }
-
-            json.WriteEndArray();
-            if (decision.MaxAuthAge is { } maxAge)
-            {
-                json.WriteNumber("maxAuthAgeSeconds", (long)maxAge.TotalSeconds);
-            }
-            else
-            {
-                json.WriteNull("maxAuthAgeSeconds");
-            }
-
-            json.WriteString("at", now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
-            Verification(json, "token", material.TokenDetail is null ? null : Status(material.Context.Token), material.TokenDetail);
-            Verification(json, "device", material.DeviceDetail is null ? null : Status(material.Context.DeviceStatus), material.DeviceDetail);
-            json.WriteStartArray("rules");
-            foreach (var rule in explanation.Rules)
-            {
-                json.WriteStartObject();
-                json.WriteString("rule", rule.Rule);
-                json.WriteString("kind", rule.IsDeny ? "deny" : "allow");
-                json.WriteBoolean("applies", rule.Applies);
-                json.WriteString("outcome", rule.Outcome?.ToCode());
-                json.WriteString("detail", rule.Detail);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
-    }
-
-    private static void Verification(Utf8JsonWriter json, string name, string? status, string? detail)
-    {
-        if (status is null)
-        {
-            json.WriteNull(name);
-            return;
-        }
-
-        json.WriteStartObject(name);
-        json.WriteString("status", status);
-        json.WriteString("detail", detail);
-        json.WriteEndObject();
-    }
-
-    private static string Status(TokenStatus status) => status.ToString().ToLowerInvariant();
-
-    private static string Status(DeviceStatus status) => status.ToString().ToLowerInvariant();
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ZtGateway.Policy.Analysis;
+using ZtGateway.Policy.Analysis.Rendering;
 using ZtGateway.Policy.Engine;
 
 namespace ZtGateway.Cli;
@@ -45,14 +46,14 @@ internal static class GraphCommand
             }
 
             var engine = new PolicyEngine(policy, clock);
-            var chosen = Enum.Parse<GraphFormat>(parse.GetValue(format)!, ignoreCase: true);
+            var chosen = Enum.Parse<ReportFormat>(parse.GetValue(format)!, ignoreCase: true);
             if (start is null)
             {
-                GraphRenderer.Render(ReachabilityGraph.Build(engine), chosen, output);
+                ReportRenderer.Render(ReachabilityGraph.Build(engine), chosen, output);
             }
             else
             {
-                GraphRenderer.Render(BlastRadius.Compute(engine, start), chosen, output);
+                ReportRenderer.Render(BlastRadius.Compute(engine, start), chosen, output);
             }
 
             return ExitCodes.Success;

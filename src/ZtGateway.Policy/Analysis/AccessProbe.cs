@@ -101,7 +101,7 @@ internal sealed class AccessProbe
     }
 
     /// <summary>A request path that the template takes, in a few shapes, so that one of them reaches the route itself.</summary>
-    public static IEnumerable<string> SamplePaths(PathTemplate template)
+    public static IEnumerable<string> SamplePaths(CompiledPathTemplate template)
     {
         var prefix = string.Concat(template.Segments
             .Where(s => s.Kind != TemplateSegmentKind.CatchAll)

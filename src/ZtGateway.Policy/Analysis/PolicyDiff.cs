@@ -1,6 +1,7 @@
 using System.Net;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Policy.Loading;
 
 namespace ZtGateway.Policy.Analysis;
 
@@ -193,8 +194,8 @@ public static class PolicyDiff
         if (was.MaxAuthAge is { } oldAge && @is.MaxAuthAge is { } newAge)
         {
             Either(newAge > oldAge, newAge < oldAge,
-                $"maxAuthAge raised from {Text.Duration(oldAge)} to {Text.Duration(newAge)}",
-                $"maxAuthAge lowered from {Text.Duration(oldAge)} to {Text.Duration(newAge)}");
+                $"maxAuthAge raised from {Durations.Format(oldAge)} to {Durations.Format(newAge)}",
+                $"maxAuthAge lowered from {Durations.Format(oldAge)} to {Durations.Format(newAge)}");
         }
 
         Either(was.Acr.Count > 0 && (@is.Acr.Count == 0 || @is.Acr.Except(was.Acr, StringComparer.Ordinal).Any()),
@@ -339,7 +340,7 @@ public static class PolicyDiff
         }
     }
 
-    private static string PathKey(PathTemplate template) =>
+    private static string PathKey(CompiledPathTemplate template) =>
         "/" + string.Join('/', template.Segments.Select(s => s.Kind switch
         {
             TemplateSegmentKind.Literal => s.Text.ToLowerInvariant(),

@@ -1,34 +1,13 @@
 using System.Globalization;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Policy.Loading;
 
 namespace ZtGateway.Policy.Analysis;
 
-/// <summary>How analyses write values: durations like the policy files, instants in UTC, lists in brackets.</summary>
+/// <summary>How analyses write values: instants in UTC, lists in brackets (durations: <see cref="Durations.Format"/>).</summary>
 internal static class Text
 {
-    public static string Duration(TimeSpan value)
-    {
-        if (value.Ticks % TimeSpan.TicksPerDay == 0 && value >= TimeSpan.FromDays(1))
-        {
-            return $"{(long)value.TotalDays}d";
-        }
-
-        if (value.Ticks % TimeSpan.TicksPerHour == 0 && value >= TimeSpan.FromHours(1))
-        {
-            return $"{(long)value.TotalHours}h";
-        }
-
-        if (value.Ticks % TimeSpan.TicksPerMinute == 0 && value >= TimeSpan.FromMinutes(1))
-        {
-            return $"{(long)value.TotalMinutes}m";
-        }
-
-        return value.Ticks % TimeSpan.TicksPerSecond == 0
-            ? $"{(long)value.TotalSeconds}s"
-            : $"{(long)value.TotalMilliseconds}ms";
-    }
-
     public static string Instant(DateTimeOffset value) =>
         value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
@@ -83,7 +62,7 @@ internal static class Text
 
         if (requirements.MaxAuthAge is { } age)
         {
-            parts.Add("auth within " + Duration(age));
+            parts.Add("auth within " + Durations.Format(age));
         }
 
         if (requirements.Acr.Count > 0)

@@ -16,7 +16,7 @@ internal sealed class CompiledRoute
     {
         Config = config;
         Order = order;
-        if (!PathTemplate.TryParse(config.Match.Path, out var template, out var error))
+        if (!CompiledPathTemplate.TryParse(config.Match.Path, out var template, out var error))
         {
             throw new ArgumentException($"segment {segment.Name}, route {config.Id}: {error}", nameof(config));
         }
@@ -64,7 +64,7 @@ internal sealed class CompiledRoute
     public int Order { get; }
 
     /// <summary>The parsed path template.</summary>
-    public PathTemplate Template { get; }
+    public CompiledPathTemplate Template { get; }
 
     /// <summary>The route's methods; null matches every method.</summary>
     public FrozenSet<string>? Methods { get; }

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Globalization;
 using System.Net;
 using ZtGateway.Policy.Configuration;
+using ZtGateway.Policy.Loading;
 
 namespace ZtGateway.Policy.Engine;
 
@@ -275,10 +276,10 @@ internal static class RuleEvaluator
             RuleCheck.GrantExpired => $"grant expired at {Instant(rule.Until!.Value)}",
             RuleCheck.MfaMissing => $"requires mfa ({string.Join(", ", mfaMethods.Order(StringComparer.Ordinal))}); amr is {List(principal.Amr)}",
             RuleCheck.AcrNotAccepted => $"requires acr in {List(rule.AcrValues)}; acr is {principal.Acr ?? "absent"}",
-            RuleCheck.AuthTimeMissing => $"requires authentication within {Duration(rule.MaxAuthAge)}; auth_time is missing",
+            RuleCheck.AuthTimeMissing => $"requires authentication within {Durations.Format(rule.MaxAuthAge)}; auth_time is missing",
             RuleCheck.AuthTooOld =>
-                $"requires authentication within {Duration(rule.MaxAuthAge)} (clock skew {Duration(clockSkew)}); " +
-                $"auth_time {Instant(principal.AuthTime!.Value)} is {Duration(input.Now - principal.AuthTime.Value)} old",
+                $"requires authentication within {Durations.Format(rule.MaxAuthAge)} (clock skew {Durations.Format(clockSkew)}); " +
+                $"auth_time {Instant(principal.AuthTime!.Value)} is {Durations.Format(WholeSeconds(input.Now - principal.AuthTime.Value))} old",
             RuleCheck.StepUpSignaled => "a signal requires this principal to authenticate again",
             RuleCheck.DeviceMissing => "requires a verified device; none was presented",
             RuleCheck.DeviceNoncompliant => $"requires a compliant device; device {input.Device?.DeviceId} is not compliant",
@@ -346,23 +347,7 @@ internal static class RuleEvaluator
         _ => "any",
     };
 
-    private static string Duration(TimeSpan value)
-    {
-        if (value < TimeSpan.Zero)
-        {
-            return "-" + Duration(value.Negate());
-        }
-
-        if (value.Ticks % TimeSpan.TicksPerHour == 0 && value >= TimeSpan.FromHours(1))
-        {
-            return $"{(long)value.TotalHours}h";
-        }
-
-        if (value.Ticks % TimeSpan.TicksPerMinute == 0 && value >= TimeSpan.FromMinutes(1))
-        {
-            return $"{(long)value.TotalMinutes}m";
-        }
-
-        return $"{(long)value.TotalSeconds}s";
-    }
+    // The age to the whole second: auth_time is a NumericDate (whole seconds), and the clock ticks finer than the
+    // duration syntax can write.
+    private static TimeSpan WholeSeconds(TimeSpan value) => TimeSpan.FromTicks(value.Ticks - (value.Ticks % TimeSpan.TicksPerSecond));
 }

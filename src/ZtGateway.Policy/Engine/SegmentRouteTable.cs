@@ -22,7 +22,7 @@ internal sealed class SegmentRouteTable
 
         Array.Sort(compiled, static (x, y) =>
         {
-            var bySpecificity = PathTemplate.CompareSpecificity(x.Template, y.Template);
+            var bySpecificity = CompiledPathTemplate.CompareSpecificity(x.Template, y.Template);
             return bySpecificity != 0 ? bySpecificity : x.Order.CompareTo(y.Order);
         });
         routes = compiled;

@@ -48,7 +48,7 @@ internal sealed partial class GatewayFileMapper
         {
             Issuers = issuers,
             MfaMethods = reader.NonEmptyStringList(map.Get("mfaMethods"), "identity.mfaMethods", "method") ?? settings.MfaMethods,
-            ClockSkew = reader.Duration(map.Get("clockSkew"), "identity.clockSkew", positive: false, MaxClockSkew, "5m") ?? settings.ClockSkew,
+            ClockSkew = reader.Duration(map.Get("clockSkew"), "identity.clockSkew", positive: false, MaxClockSkew) ?? settings.ClockSkew,
         };
         map.Complete("'identity'");
         return settings;

@@ -118,7 +118,7 @@ internal sealed class RouteMapper(NodeReader reader, IReadOnlyDictionary<string,
         }
 
         var pathNode = scoped.Scalar(map.Required("path", "'match'"), "match.path");
-        if (pathNode is not null && PathTemplate.Validate(pathNode.Value) is { } problem)
+        if (pathNode is not null && PathTemplateSyntax.Validate(pathNode.Value) is { } problem)
         {
             scoped.Error(pathNode.Location, $"path '{pathNode.Value}' {problem}");
         }

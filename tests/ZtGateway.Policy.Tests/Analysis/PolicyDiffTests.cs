@@ -1,4 +1,5 @@
 using ZtGateway.Policy.Analysis;
+using ZtGateway.Policy.Analysis.Rendering;
 
 namespace ZtGateway.Policy.Tests.Analysis;
 
@@ -215,7 +216,7 @@ public sealed class PolicyDiffTests
             .Replace("users: { roles: [PayrollAdmin] }", "users: { roles: [PayrollAdmin] }\n        mfa: optional", StringComparison.Ordinal));
         var output = new StringWriter();
 
-        DiffRenderer.Render(report, json: false, output);
+        ReportRenderer.Render(report, ReportFormat.Text, output);
 
         Assert.Equal(
             """

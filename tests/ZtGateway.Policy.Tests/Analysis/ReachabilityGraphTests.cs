@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ZtGateway.Policy.Analysis;
+using ZtGateway.Policy.Analysis.Rendering;
 using ZtGateway.Policy.Engine;
 
 namespace ZtGateway.Policy.Tests.Analysis;
@@ -50,7 +51,7 @@ public sealed class ReachabilityGraphTests
     {
         var output = new StringWriter();
 
-        GraphRenderer.Render(ReachabilityGraph.Build(AnalysisPolicy.Engine(AnalysisPolicy.Chain())), GraphFormat.Mermaid, output);
+        ReportRenderer.Render(ReachabilityGraph.Build(AnalysisPolicy.Engine(AnalysisPolicy.Chain())), ReportFormat.Mermaid, output);
 
         var lines = output.ToString().Split('\n');
         Assert.Equal("flowchart LR", lines[0]);
@@ -65,7 +66,7 @@ public sealed class ReachabilityGraphTests
     {
         var output = new StringWriter();
 
-        GraphRenderer.Render(ReachabilityGraph.Build(AnalysisPolicy.Engine(AnalysisPolicy.Chain())), GraphFormat.Dot, output);
+        ReportRenderer.Render(ReachabilityGraph.Build(AnalysisPolicy.Engine(AnalysisPolicy.Chain())), ReportFormat.Dot, output);
 
         var text = output.ToString();
         Assert.StartsWith("digraph ztgw {", text, StringComparison.Ordinal);
@@ -80,7 +81,7 @@ public sealed class ReachabilityGraphTests
     {
         var output = new StringWriter();
 
-        GraphRenderer.Render(ReachabilityGraph.Build(AnalysisPolicy.Engine(AnalysisPolicy.Chain())), GraphFormat.Json, output);
+        ReportRenderer.Render(ReachabilityGraph.Build(AnalysisPolicy.Engine(AnalysisPolicy.Chain())), ReportFormat.Json, output);
 
         using var json = JsonDocument.Parse(output.ToString());
         var grants = json.RootElement.GetProperty("grants");
@@ -99,7 +100,7 @@ public sealed class ReachabilityGraphTests
             new Compromise { Kind = CompromiseKind.Workload, Name = "spiffe://t/alpha/web-agent" });
         var output = new StringWriter();
 
-        GraphRenderer.Render(report, GraphFormat.Text, output);
+        ReportRenderer.Render(report, ReportFormat.Text, output);
 
         Assert.Equal(
             """
@@ -124,7 +125,7 @@ public sealed class ReachabilityGraphTests
             new Compromise { Kind = CompromiseKind.Workload, Name = "spiffe://t/alpha/web-agent" });
         var output = new StringWriter();
 
-        GraphRenderer.Render(report, GraphFormat.Mermaid, output);
+        ReportRenderer.Render(report, ReportFormat.Mermaid, output);
 
         var text = output.ToString();
         Assert.Contains("-.->|\"runs as\"|", text, StringComparison.Ordinal);

@@ -90,6 +90,22 @@ public class ExplainTests
     }
 
     [Fact]
+    public void Explain_WritesAgesInThePolicySyntax_ToTheWholeSecond()
+    {
+        var engine = TestRequests.Engine(DemoPolicy.Create());
+        var admin = TestRequests.AliceRequest("/payroll/admin/run").WithPrincipal(p => p with { Roles = ["PayrollAdmin"], Acr = "phr" });
+
+        string DetailFor(RequestContext request) => Assert.Single(engine.Explain(request).Rules, r => r.Rule == "payroll-admins").Detail;
+
+        Assert.Equal(
+            "requires authentication within 15m (clock skew 1m); auth_time 2026-05-30T12:00:00Z is 2d old",
+            DetailFor(admin.WithPrincipal(p => p with { AuthTime = TestPolicy.Now.AddDays(-2) })));
+        Assert.Equal(
+            "requires authentication within 15m (clock skew 1m); auth_time 2026-06-01T11:43:19Z is 1000s old",
+            DetailFor(admin.WithPrincipal(p => p with { AuthTime = TestPolicy.Now.AddSeconds(-1000.25) })));
+    }
+
+    [Fact]
     public void Explain_DescribesRequirementFailures()
     {
         var engine = TestRequests.Engine(DemoPolicy.Create());

@@ -62,7 +62,7 @@ public class PathMatchingTests
     [InlineData("/{tenant}/reports/{**rest}", "PLC")]
     public void Parse_ReadsSegmentKinds(string template, string kinds)
     {
-        var parsed = PathTemplate.Parse(template);
+        var parsed = CompiledPathTemplate.Parse(template);
 
         var actual = string.Concat(parsed.Segments.Select(s => s.Kind switch
         {
@@ -90,7 +90,7 @@ public class PathMatchingTests
     [InlineData("/a/..")]
     public void TryParse_RejectsBadTemplates(string template)
     {
-        Assert.False(PathTemplate.TryParse(template, out var parsed, out var error));
+        Assert.False(CompiledPathTemplate.TryParse(template, out var parsed, out var error));
         Assert.Null(parsed);
         Assert.False(string.IsNullOrEmpty(error));
     }
@@ -118,7 +118,7 @@ public class PathMatchingTests
     [InlineData("/a/b", "/a", false)]
     public void Matches_FollowsTemplate(string template, string path, bool expected)
     {
-        Assert.Equal(expected, PathTemplate.Parse(template).Matches(path));
+        Assert.Equal(expected, CompiledPathTemplate.Parse(template).Matches(path));
     }
 
     [Theory]
@@ -130,11 +130,11 @@ public class PathMatchingTests
     [InlineData("/a/{id}/{**rest}", "/a/{**rest}")]
     public void CompareSpecificity_PutsMoreSpecificFirst(string moreSpecific, string lessSpecific)
     {
-        var x = PathTemplate.Parse(moreSpecific);
-        var y = PathTemplate.Parse(lessSpecific);
+        var x = CompiledPathTemplate.Parse(moreSpecific);
+        var y = CompiledPathTemplate.Parse(lessSpecific);
 
-        Assert.True(PathTemplate.CompareSpecificity(x, y) < 0);
-        Assert.True(PathTemplate.CompareSpecificity(y, x) > 0);
+        Assert.True(CompiledPathTemplate.CompareSpecificity(x, y) < 0);
+        Assert.True(CompiledPathTemplate.CompareSpecificity(y, x) > 0);
     }
 
     [Theory]

@@ -165,7 +165,7 @@ internal sealed class NodeReader
     }
 
     /// <summary>A duration; <paramref name="positive"/> rejects zero, <paramref name="max"/> caps it.</summary>
-    public TimeSpan? Duration(Node? node, string name, bool positive, TimeSpan? max = null, string? maxText = null)
+    public TimeSpan? Duration(Node? node, string name, bool positive, TimeSpan? max = null)
     {
         var scalar = Scalar(node, name);
         if (scalar is null)
@@ -185,9 +185,9 @@ internal sealed class NodeReader
             return null;
         }
 
-        if (max is not null && value > max)
+        if (max is { } limit && value > limit)
         {
-            Error(scalar.Location, $"'{name}' must be at most {maxText ?? max.ToString()}, not '{scalar.Value}'");
+            Error(scalar.Location, $"'{name}' must be at most {DurationFormat.Format(limit)}, not '{scalar.Value}'");
             return null;
         }
 

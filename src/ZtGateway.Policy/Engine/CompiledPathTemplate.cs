@@ -1,6 +1,6 @@
 namespace ZtGateway.Policy.Engine;
 
-/// <summary>What one segment of a <see cref="PathTemplate"/> is. The order is the precedence: lower is more specific.</summary>
+/// <summary>What one segment of a <see cref="CompiledPathTemplate"/> is. The order is the precedence: lower is more specific.</summary>
 internal enum TemplateSegmentKind
 {
     /// <summary>Fixed text, compared ignoring case.</summary>
@@ -24,11 +24,11 @@ internal readonly record struct TemplateSegment(TemplateSegmentKind Kind, string
 /// rest. Literals compare ordinal-ignore-case, like ASP.NET Core routing. Matching expects a path that passed
 /// <see cref="RequestPath.IsCanonical"/> and does not allocate.
 /// </summary>
-internal sealed class PathTemplate
+internal sealed class CompiledPathTemplate
 {
     private readonly TemplateSegment[] segments;
 
-    private PathTemplate(string text, TemplateSegment[] segments)
+    private CompiledPathTemplate(string text, TemplateSegment[] segments)
     {
         Text = text;
         this.segments = segments;
@@ -41,7 +41,7 @@ internal sealed class PathTemplate
     public IReadOnlyList<TemplateSegment> Segments => segments;
 
     /// <summary>Parses <paramref name="text"/>; on failure <paramref name="error"/> says why in one sentence.</summary>
-    public static bool TryParse(string text, out PathTemplate? template, out string? error)
+    public static bool TryParse(string text, out CompiledPathTemplate? template, out string? error)
     {
         ArgumentNullException.ThrowIfNull(text);
         template = null;
@@ -84,13 +84,13 @@ internal sealed class PathTemplate
             }
         }
 
-        template = new PathTemplate(text, [.. parsed]);
+        template = new CompiledPathTemplate(text, [.. parsed]);
         error = null;
         return true;
     }
 
     /// <summary>Parses <paramref name="text"/> or throws <see cref="ArgumentException"/>.</summary>
-    public static PathTemplate Parse(string text) =>
+    public static CompiledPathTemplate Parse(string text) =>
         TryParse(text, out var template, out var error) ? template! : throw new ArgumentException(error, nameof(text));
 
     /// <summary>True when the canonical <paramref name="path"/> matches this template.</summary>
@@ -133,7 +133,7 @@ internal sealed class PathTemplate
     /// Orders templates most specific first: segment by segment, literal before parameter before the end of the
     /// template before catch-all. Zero means the two have the same shape.
     /// </summary>
-    public static int CompareSpecificity(PathTemplate x, PathTemplate y)
+    public static int CompareSpecificity(CompiledPathTemplate x, CompiledPathTemplate y)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);

@@ -2,7 +2,7 @@ using ZtGateway.Policy.Loading.Values;
 
 namespace ZtGateway.Policy.Tests.Loading.Values;
 
-public sealed class PathTemplateTests
+public sealed class PathTemplateSyntaxTests
 {
     [Theory]
     [InlineData("/")]
@@ -15,7 +15,7 @@ public sealed class PathTemplateTests
     [InlineData("/api/v1.0/~users")]
     public void Accepts_Template(string path)
     {
-        Assert.Null(PathTemplate.Validate(path));
+        Assert.Null(PathTemplateSyntax.Validate(path));
     }
 
     [Theory]
@@ -36,6 +36,6 @@ public sealed class PathTemplateTests
     [InlineData("/a/{**rest}/", "has a catch-all '{**rest}' that is not the last segment")]
     public void Rejects_Template(string path, string expected)
     {
-        Assert.Equal(expected, PathTemplate.Validate(path));
+        Assert.Equal(expected, PathTemplateSyntax.Validate(path));
     }
 }

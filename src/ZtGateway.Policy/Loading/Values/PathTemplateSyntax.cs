@@ -4,7 +4,7 @@ namespace ZtGateway.Policy.Loading.Values;
 /// Checks route path templates: literal segments, <c>{name}</c> for one segment, and a final <c>{**name}</c> for the
 /// rest of the path.
 /// </summary>
-internal static class PathTemplate
+internal static class PathTemplateSyntax
 {
     /// <summary>Returns null when <paramref name="path"/> is a valid template, else what is wrong with it.</summary>
     public static string? Validate(string path)
@@ -28,7 +28,7 @@ internal static class PathTemplate
         var body = path.Length > 1 && path.EndsWith('/') ? path[1..^1] : path[1..];
         if (body.Length == 0)
         {
-            return Engine.PathTemplate.TryParse(path, out _, out var rootError) ? null : rootError;
+            return Engine.CompiledPathTemplate.TryParse(path, out _, out var rootError) ? null : rootError;
         }
 
         var segments = body.Split('/');
@@ -68,7 +68,7 @@ internal static class PathTemplate
 
         // The engine compiles the template it will match with; whatever it cannot compile must be a
         // diagnostic here, never an exception when the policy is loaded into the gateway.
-        return Engine.PathTemplate.TryParse(path, out _, out var engineError) ? null : engineError;
+        return Engine.CompiledPathTemplate.TryParse(path, out _, out var engineError) ? null : engineError;
     }
 
     private static bool IsParameterName(string name) =>
