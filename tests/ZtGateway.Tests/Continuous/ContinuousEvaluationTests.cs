@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using ZtGateway.Audit;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
-using ZtGateway.Runtime;
 using ZtGateway.Sources.Continuous;
 
 namespace ZtGateway.Tests.Continuous;
@@ -14,9 +12,9 @@ public sealed class ContinuousEvaluationTests : IDisposable
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "ztgw-continuous-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly FakeTimeProvider _time = new(Start);
-    private readonly Context _context;
+    private readonly MemoryLivePolicy _context;
 
-    public ContinuousEvaluationTests() => _context = new Context(_directory);
+    public ContinuousEvaluationTests() => _context = new MemoryLivePolicy(_directory);
 
     public void Dispose()
     {
@@ -175,7 +173,7 @@ public sealed class ContinuousEvaluationTests : IDisposable
     public void UnwritableStateFolder_FailsToOpen()
     {
         File.WriteAllText(_directory + ".file", "not a folder");
-        using var blocked = new Context(_directory + ".file");
+        using var blocked = new MemoryLivePolicy(_directory + ".file");
         try
         {
             Assert.ThrowsAny<IOException>(() => ContinuousEvaluation.Open(blocked, _time, null, NullLoggerFactory.Instance));
@@ -183,42 +181,6 @@ public sealed class ContinuousEvaluationTests : IDisposable
         finally
         {
             File.Delete(_directory + ".file");
-        }
-    }
-
-    private sealed class Context : ILivePolicy, IDisposable
-    {
-        private readonly Sink _sink = new();
-
-        public Context(string stateDirectory)
-        {
-            Gateway = new GatewayConfig { FilePath = "/gateway.yaml", Gateway = new GatewaySettings { StateDir = stateDirectory } };
-            Audit = new AuditTrail([_sink], auditAllows: true, NullLogger.Instance);
-        }
-
-        public GatewayConfig Gateway { get; }
-
-        public AuditTrail Audit { get; }
-
-        public string PolicyVersion => "v1";
-
-        public IReadOnlyList<string> Lines => _sink.Lines;
-
-        public void Dispose() => Audit.Dispose();
-
-        private sealed class Sink : IAuditSink
-        {
-            private readonly List<string> _lines = [];
-
-            public string Name => "memory";
-
-            public IReadOnlyList<string> Lines => _lines;
-
-            public void Write(ReadOnlySpan<byte> line) => _lines.Add(System.Text.Encoding.UTF8.GetString(line).TrimEnd('\n'));
-
-            public void Dispose()
-            {
-            }
         }
     }
 }
