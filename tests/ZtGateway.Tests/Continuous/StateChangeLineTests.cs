@@ -9,7 +9,7 @@ namespace ZtGateway.Tests.Continuous;
 /// The audit line (OCSF Entity Management) of every kind of change committed to continuous evaluation, byte for byte.
 /// Only the random part of the change id is left out: it is a version-7 GUID of the change's time, shown as <c>&lt;id&gt;</c>.
 /// </summary>
-public sealed class StateChangeLineTests : IAsyncDisposable
+public sealed class StateChangeLineTests : IDisposable
 {
     private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
     private static readonly DateTimeOffset Earlier = Start.AddSeconds(-30);
@@ -22,12 +22,12 @@ public sealed class StateChangeLineTests : IAsyncDisposable
     public StateChangeLineTests()
     {
         _context = new MemoryLivePolicy(_directory);
-        _continuous = ContinuousEvaluation.Open(_context, _time, null, NullLoggerFactory.Instance);
+        _continuous = ContinuousEvaluation.Open(_context, _time, NullLoggerFactory.Instance);
     }
 
-    public async ValueTask DisposeAsync()
+    public void Dispose()
     {
-        await _continuous.DisposeAsync();
+        _continuous.Dispose();
         _context.Dispose();
         if (Directory.Exists(_directory))
         {

@@ -13,7 +13,7 @@ namespace ZtGateway.Tests.Detection;
 /// Where the detector's results go in a running gateway: findings to the live audit sinks as this exact OCSF line,
 /// containment to quarantine holds, learned pairs to the state file.
 /// </summary>
-public sealed class ContinuousOutletTests : IAsyncDisposable
+public sealed class ContinuousOutletTests : IDisposable
 {
     private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
 
@@ -25,12 +25,12 @@ public sealed class ContinuousOutletTests : IAsyncDisposable
     public ContinuousOutletTests()
     {
         _context = new MemoryLivePolicy(_directory);
-        _continuous = ContinuousEvaluation.Open(_context, _time, null, NullLoggerFactory.Instance);
+        _continuous = ContinuousEvaluation.Open(_context, _time, NullLoggerFactory.Instance);
     }
 
-    public async ValueTask DisposeAsync()
+    public void Dispose()
     {
-        await _continuous.DisposeAsync();
+        _continuous.Dispose();
         _context.Dispose();
         if (Directory.Exists(_directory))
         {
@@ -38,7 +38,7 @@ public sealed class ContinuousOutletTests : IAsyncDisposable
         }
     }
 
-    private IDetectionOutlet Outlet => _continuous;
+    private ContinuousOutlet Outlet => new(_continuous, _context, _time);
 
     private static DetectionFinding Alert(FindingKind kind) => new()
     {
