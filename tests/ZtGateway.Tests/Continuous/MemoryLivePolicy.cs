@@ -33,25 +33,9 @@ internal sealed class MemoryLivePolicy : ILivePolicy, IDisposable
 
         public string Name => "memory";
 
-        public IReadOnlyList<string> Lines
-        {
-            get
-            {
-                lock (_lines)
-                {
-                    return [.. _lines];
-                }
-            }
-        }
+        public IReadOnlyList<string> Lines => _lines;
 
-        public void Write(ReadOnlySpan<byte> line)
-        {
-            var text = System.Text.Encoding.UTF8.GetString(line).TrimEnd('\n');
-            lock (_lines)
-            {
-                _lines.Add(text);
-            }
-        }
+        public void Write(ReadOnlySpan<byte> line) => _lines.Add(System.Text.Encoding.UTF8.GetString(line).TrimEnd('\n'));
 
         public void Dispose()
         {

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using ZtGateway.Sources.Continuous;
 
 namespace ZtGateway.Tests.Continuous;
@@ -14,53 +12,25 @@ public sealed class StateChangeLineTests : IDisposable
     private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
     private static readonly DateTimeOffset Earlier = Start.AddSeconds(-30);
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "ztgw-changes-" + Guid.NewGuid().ToString("N")[..12]);
-    private readonly FakeTimeProvider _time = new(Start);
-    private readonly MemoryLivePolicy _context;
-    private readonly ContinuousEvaluation _continuous;
+    private readonly TemporaryContinuous _store = new(Start);
 
-    public StateChangeLineTests()
-    {
-        _context = new MemoryLivePolicy(_directory);
-        _continuous = ContinuousEvaluation.Open(_context, _time, NullLoggerFactory.Instance);
-    }
+    public void Dispose() => _store.Dispose();
 
-    public void Dispose()
-    {
-        _continuous.Dispose();
-        _context.Dispose();
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
-
-    [Fact]
-    public void RevocationBySignal()
+    [Theory]
+    [InlineData(JournalRecordTypes.Revoke, "session-revoked", "revocation")]
+    [InlineData(JournalRecordTypes.StepUp, "assurance-level-change", "step-up")]
+    public void RevocationOrStepUpBySignal(string type, string reason, string entityType)
     {
         Commit(new JournalRecord
         {
-            Type = JournalRecordTypes.Revoke, Time = Start, Issuer = "https://idp.test", Subject = "alice", At = Earlier, Reason = "session-revoked",
+            Type = type, Time = Start, Issuer = "https://idp.test", Subject = "alice", At = Earlier, Reason = reason,
             Actor = "https://edr.test", TokenId = "set-1", TokenIssuedAt = Earlier,
         });
 
         AssertLine("""
-            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"activity_id":3,"activity_name":"Update","type_uid":300403,"severity_id":3,"status_id":1,"message":"revoke https://idp.test alice (session-revoked)","metadata":{"uid":"<id>","version":"1.3.0","product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"https://idp.test alice","type":"revocation"},"actor":{"user":{"uid":"https://edr.test"}},"unmapped":{"ztgw":{"change":"revoke","iss":"https://idp.test","sub":"alice","reason":"session-revoked","jti":"set-1","at":1799999970000}}}
-            """);
-    }
-
-    [Fact]
-    public void StepUpBySignal()
-    {
-        Commit(new JournalRecord
-        {
-            Type = JournalRecordTypes.StepUp, Time = Start, Issuer = "https://idp.test", Subject = "alice", At = Earlier, Reason = "assurance-level-change",
-            Actor = "https://edr.test", TokenId = "set-2", TokenIssuedAt = Earlier,
-        });
-
-        AssertLine("""
-            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"activity_id":3,"activity_name":"Update","type_uid":300403,"severity_id":3,"status_id":1,"message":"step-up https://idp.test alice (assurance-level-change)","metadata":{"uid":"<id>","version":"1.3.0","product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"https://idp.test alice","type":"step-up"},"actor":{"user":{"uid":"https://edr.test"}},"unmapped":{"ztgw":{"change":"step-up","iss":"https://idp.test","sub":"alice","reason":"assurance-level-change","jti":"set-2","at":1799999970000}}}
-            """);
+            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"activity_id":3,"activity_name":"Update","type_uid":300403,"severity_id":3,"status_id":1,"message":"<type> https://idp.test alice (<reason>)","metadata":{"uid":"<id>","version":"1.3.0","product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"https://idp.test alice","type":"<entity-type>"},"actor":{"user":{"uid":"https://edr.test"}},"unmapped":{"ztgw":{"change":"<type>","iss":"https://idp.test","sub":"alice","reason":"<reason>","jti":"set-1","at":1799999970000}}}
+            """.Replace("<type>", type, StringComparison.Ordinal).Replace("<reason>", reason, StringComparison.Ordinal)
+            .Replace("<entity-type>", entityType, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -125,16 +95,16 @@ public sealed class StateChangeLineTests : IDisposable
         Commit(new JournalRecord { Type = JournalRecordTypes.Pair, Time = Start, SourceSegment = "finance", DestinationSegment = "hr" });
         Commit(new JournalRecord { Type = JournalRecordTypes.Seen, Time = Start, Actor = "https://edr.test", TokenId = "set-5", TokenIssuedAt = Start });
 
-        Assert.Empty(_context.Lines);
+        Assert.Empty(_store.Context.Lines);
     }
 
-    private void Commit(JournalRecord record) => Assert.True(_continuous.Commit(record));
+    private void Commit(JournalRecord record) => Assert.True(_store.Continuous.Commit(record));
 
     private void AssertLine(string expected) => AssertLines(expected);
 
     private void AssertLines(params string[] expected)
     {
-        Assert.Equal(expected, _context.Lines.Select(WithoutRandomId));
+        Assert.Equal(expected, _store.Context.Lines.Select(WithoutRandomId));
     }
 
     // The change id is a version-7 GUID of the change's time: its first 48 bits are that time, the rest is random.

@@ -1,6 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
 using ZtGateway.Sources.Continuous;
@@ -17,28 +15,11 @@ public sealed class ContinuousOutletTests : IDisposable
 {
     private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "ztgw-outlet-" + Guid.NewGuid().ToString("N")[..12]);
-    private readonly FakeTimeProvider _time = new(Start);
-    private readonly MemoryLivePolicy _context;
-    private readonly ContinuousEvaluation _continuous;
+    private readonly TemporaryContinuous _store = new(Start);
 
-    public ContinuousOutletTests()
-    {
-        _context = new MemoryLivePolicy(_directory);
-        _continuous = ContinuousEvaluation.Open(_context, _time, NullLoggerFactory.Instance);
-    }
+    public void Dispose() => _store.Dispose();
 
-    public void Dispose()
-    {
-        _continuous.Dispose();
-        _context.Dispose();
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
-
-    private ContinuousOutlet Outlet => new(_continuous, _context, _time);
+    private ContinuousOutlet Outlet => new(_store.Continuous, _store.Context, _store.Time);
 
     private static DetectionFinding Alert(FindingKind kind) => new()
     {
@@ -57,24 +38,17 @@ public sealed class ContinuousOutletTests : IDisposable
         Description = "first request from segment finance to segment engineering since learning ended",
     };
 
-    private static DetectionFinding Contained() => new()
+    private static DetectionFinding Contained() => Alert(FindingKind.SegmentFanOut) with
     {
         Id = "f-2",
-        Time = Start,
-        Kind = FindingKind.SegmentFanOut,
         PrincipalId = "mallory",
         PrincipalKind = PrincipalKind.User,
         DeviceId = "laptop-9",
         Scope = "principal,device",
-        SourceSegment = "finance",
-        DestinationSegment = "engineering",
         RouteId = "builds",
         ClientAddress = IPAddress.Parse("10.10.1.2"),
-        DecisionId = "d-9",
-        TraceId = "0af7651916cd43dd8448eb211c80319c",
         Count = 3,
         Threshold = 2,
-        Window = TimeSpan.FromMinutes(10),
         Response = DetectionResponse.Contain,
         ContainedUntil = Start.AddMinutes(30),
         Description = "requests to 3 \"distinct\" segments within 00:10:00; the limit is 2",
@@ -98,7 +72,7 @@ public sealed class ContinuousOutletTests : IDisposable
             .Replace("<code>", code, StringComparison.Ordinal)
             .Replace("<analytic-id>", analyticId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("<analytic>", analytic, StringComparison.Ordinal);
-        Assert.Equal(expected, Assert.Single(_context.Lines));
+        Assert.Equal(expected, Assert.Single(_store.Context.Lines));
     }
 
     [Fact]
@@ -108,19 +82,19 @@ public sealed class ContinuousOutletTests : IDisposable
 
         Assert.Equal("""
             {"time":1800000000000,"class_uid":2004,"class_name":"Detection Finding","category_uid":2,"activity_id":1,"activity_name":"Create","type_uid":200401,"severity_id":4,"status_id":1,"status":"New","action_id":2,"action":"Denied","disposition_id":3,"disposition":"Quarantined","message":"requests to 3 \u0022distinct\u0022 segments within 00:10:00; the limit is 2","metadata":{"uid":"f-2","version":"1.3.0","product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"finding_info":{"uid":"f-2","title":"Fan-out to many segments","desc":"requests to 3 \u0022distinct\u0022 segments within 00:10:00; the limit is 2","types":["lateral-movement","segment-fan-out"],"analytic":{"uid":"segment-fan-out","name":"Fan-out to many segments","type_id":2,"type":"Behavioral"},"last_seen_time":1800000000000,"related_events":[{"uid":"d-9","type":"HTTP Activity"}]},"actor":{"user":{"uid":"mallory","type":"User","type_id":1}},"device":{"uid":"laptop-9","type_id":0},"src_endpoint":{"ip":"10.10.1.2"},"trace":{"uid":"0af7651916cd43dd8448eb211c80319c"},"unmapped":{"ztgw":{"detection":"segment-fan-out","scope":"principal,device","src_segment":"finance","dst_segment":"engineering","route":"builds","count":3,"threshold":2,"window_seconds":600,"response":"contain","contained_until":1800001800000,"decision_id":"d-9","policy_version":"v1"}}}
-            """, Assert.Single(_context.Lines));
+            """, Assert.Single(_store.Context.Lines));
     }
 
     [Fact]
     public void Contain_HoldsThePrincipalAndTheDevice_UntilTheFindingSays()
     {
-        _time.Advance(TimeSpan.FromSeconds(2));
+        _store.Time.Advance(TimeSpan.FromSeconds(2));
         Outlet.Contain(Contained());
 
-        var now = _time.GetUtcNow();
-        Assert.True(_continuous.Quarantines.IsQuarantined(QuarantineTargets.Principal, "mallory", now));
-        Assert.True(_continuous.Quarantines.IsQuarantined(QuarantineTargets.Device, "laptop-9", now));
-        Assert.False(_continuous.Quarantines.IsQuarantined(QuarantineTargets.Principal, "mallory", Start.AddMinutes(30)));
+        var now = _store.Time.GetUtcNow();
+        Assert.True(_store.Continuous.Quarantines.IsQuarantined(QuarantineTargets.Principal, "mallory", now));
+        Assert.True(_store.Continuous.Quarantines.IsQuarantined(QuarantineTargets.Device, "laptop-9", now));
+        Assert.False(_store.Continuous.Quarantines.IsQuarantined(QuarantineTargets.Principal, "mallory", Start.AddMinutes(30)));
         Assert.Equal(
             [
                 """
@@ -130,7 +104,7 @@ public sealed class ContinuousOutletTests : IDisposable
                 {"time":1800000002000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"activity_id":1,"activity_name":"Create","type_uid":300401,"severity_id":3,"status_id":1,"message":"hold laptop-9 (segment-fan-out finding f-2)","metadata":{"uid":"<id>","version":"1.3.0","product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"laptop-9","type":"quarantine:device"},"actor":{"user":{"uid":"ztgw-detection"}},"unmapped":{"ztgw":{"change":"hold","target":"device","id":"laptop-9","origin":"detection","reason":"segment-fan-out finding f-2","at":1800000000000,"until":1800001800000}}}
                 """,
             ],
-            _context.Lines.Select(StateChangeLineTests.WithoutRandomId));
+            _store.Context.Lines.Select(StateChangeLineTests.WithoutRandomId));
     }
 
     [Fact]
@@ -138,9 +112,9 @@ public sealed class ContinuousOutletTests : IDisposable
     {
         Outlet.Contain(Contained() with { DeviceId = null });
 
-        Assert.Single(_context.Lines);
-        Assert.True(_continuous.Quarantines.IsQuarantined(QuarantineTargets.Principal, "mallory", Start));
-        Assert.False(_continuous.Quarantines.IsQuarantined(QuarantineTargets.Device, "laptop-9", Start));
+        Assert.Single(_store.Context.Lines);
+        Assert.True(_store.Continuous.Quarantines.IsQuarantined(QuarantineTargets.Principal, "mallory", Start));
+        Assert.False(_store.Continuous.Quarantines.IsQuarantined(QuarantineTargets.Device, "laptop-9", Start));
     }
 
     [Fact]
@@ -148,8 +122,8 @@ public sealed class ContinuousOutletTests : IDisposable
     {
         Outlet.Remember("finance", "engineering", Start.AddSeconds(1));
 
-        Assert.Empty(_context.Lines);
+        Assert.Empty(_store.Context.Lines);
         Assert.Equal("""{"type":"pair","time":"2027-01-15T08:00:01+00:00","src":"finance","dst":"engineering"}""",
-            File.ReadLines(_continuous.StateFile).Last());
+            File.ReadLines(_store.Continuous.StateFile).Last());
     }
 }
