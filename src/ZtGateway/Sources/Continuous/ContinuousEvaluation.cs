@@ -1,3 +1,4 @@
+using ZtGateway.Audit;
 using ZtGateway.Policy.Engine;
 using ZtGateway.Runtime;
 
@@ -183,11 +184,11 @@ internal sealed partial class ContinuousEvaluation : IDisposable
             }
         }
 
-        if (record.Type is JournalRecordTypes.Revoke or JournalRecordTypes.StepUp or JournalRecordTypes.Hold or JournalRecordTypes.Release)
+        if (AuditedAs(record.Type) is { } change)
         {
             try
             {
-                _context.Audit.RecordStateChange(record, Guid.CreateVersion7(record.Time).ToString());
+                _context.Audit.RecordStateChange(ToAuditEvent(record, change, Guid.CreateVersion7(record.Time).ToString()));
             }
             catch (ObjectDisposedException)
             {
@@ -199,6 +200,33 @@ internal sealed partial class ContinuousEvaluation : IDisposable
 
         return persisted;
     }
+
+    // The changes to what is in force are audited; the detector's baseline and the ids of signals that changed nothing are not.
+    private static StateChangeKind? AuditedAs(string type) => type switch
+    {
+        JournalRecordTypes.Revoke => StateChangeKind.Revoke,
+        JournalRecordTypes.StepUp => StateChangeKind.StepUp,
+        JournalRecordTypes.Hold => StateChangeKind.Hold,
+        JournalRecordTypes.Release => StateChangeKind.Release,
+        _ => null,
+    };
+
+    private static StateChangeEvent ToAuditEvent(JournalRecord record, StateChangeKind change, string changeId) => new()
+    {
+        ChangeId = changeId,
+        Time = record.Time,
+        Change = change,
+        Target = record.Target,
+        TargetId = record.Id,
+        Origin = record.Origin,
+        Issuer = record.Issuer,
+        Subject = record.Subject,
+        Reason = record.Reason,
+        Actor = record.Actor,
+        TokenId = record.TokenId,
+        At = record.At,
+        Until = record.Until,
+    };
 
     // Every accepted signal adds a line; rewriting the file with what is still in force keeps the start fast.
     // A failed rewrite leaves the old file in use, which replays to the same tables.

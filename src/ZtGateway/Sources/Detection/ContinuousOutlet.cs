@@ -27,7 +27,7 @@ internal sealed class ContinuousOutlet : IDetectionOutlet
         _time = timeProvider;
     }
 
-    public void Report(DetectionFinding finding) => _context.Audit.RecordFinding(finding, _context.PolicyVersion);
+    public void Report(DetectionFinding finding) => _context.Audit.RecordFinding(finding.ToAuditEvent(_context.PolicyVersion));
 
     public void Contain(DetectionFinding finding)
     {
