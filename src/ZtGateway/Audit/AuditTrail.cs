@@ -1,8 +1,6 @@
 using System.Diagnostics.Metrics;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
-using ZtGateway.Sources.Continuous;
-using ZtGateway.Sources.Detection;
 
 namespace ZtGateway.Audit;
 
@@ -75,12 +73,12 @@ internal sealed partial class AuditTrail : IDisposable
         Write(OcsfWriter.RateLimited(window), window.DecisionId);
 
     /// <summary>Writes a lateral-movement finding (OCSF Detection Finding) to every sink.</summary>
-    public void RecordFinding(DetectionFinding finding, string policyVersion) =>
-        Write(OcsfWriter.DetectionFinding(finding, policyVersion), finding.Id);
+    public void RecordFinding(FindingEvent finding) =>
+        Write(OcsfWriter.DetectionFinding(finding), finding.Id);
 
     /// <summary>Writes a change of revocations or quarantines (OCSF Entity Management) to every sink.</summary>
-    public void RecordStateChange(JournalRecord change, string changeId) =>
-        Write(OcsfWriter.StateChange(change, changeId), changeId);
+    public void RecordStateChange(StateChangeEvent change) =>
+        Write(OcsfWriter.StateChange(change), change.ChangeId);
 
     private void Write(ReadOnlySpan<byte> line, string id)
     {

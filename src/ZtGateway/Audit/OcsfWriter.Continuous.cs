@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Text.Json;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
-using ZtGateway.Sources.Continuous;
-using ZtGateway.Sources.Detection;
 
 namespace ZtGateway.Audit;
 
@@ -17,7 +15,7 @@ internal static partial class OcsfWriter
     public const int DetectionFindingClass = 2004;
     public const int EntityManagementClass = 3004;
 
-    public static byte[] DetectionFinding(DetectionFinding f, string policyVersion)
+    public static byte[] DetectionFinding(FindingEvent f)
     {
         ArgumentNullException.ThrowIfNull(f);
         var contained = f.Response == DetectionResponse.Contain;
@@ -30,7 +28,7 @@ internal static partial class OcsfWriter
             json.WriteNumber("activity_id", 1);
             json.WriteString("activity_name", "Create");
             json.WriteNumber("type_uid", DetectionFindingClass * 100 + 1);
-            json.WriteNumber("severity_id", f.Kind.SeverityId());
+            json.WriteNumber("severity_id", f.Severity == FindingSeverity.High ? 4 : 3);
             json.WriteNumber("status_id", 1);
             json.WriteString("status", "New");
 
@@ -44,17 +42,17 @@ internal static partial class OcsfWriter
 
             json.WriteStartObject("finding_info");
             json.WriteString("uid", f.Id);
-            json.WriteString("title", f.Kind.Title());
+            json.WriteString("title", f.Title);
             json.WriteString("desc", f.Description);
             json.WriteStartArray("types");
             json.WriteStringValue("lateral-movement");
-            json.WriteStringValue(f.Kind.ToCode());
+            json.WriteStringValue(f.Code);
             json.WriteEndArray();
             json.WriteStartObject("analytic");
-            json.WriteString("uid", f.Kind.ToCode());
-            json.WriteString("name", f.Kind.Title());
-            json.WriteNumber("type_id", f.Kind is FindingKind.SourceMismatch ? 1 : 2);
-            json.WriteString("type", f.Kind is FindingKind.SourceMismatch ? "Rule" : "Behavioral");
+            json.WriteString("uid", f.Code);
+            json.WriteString("name", f.Title);
+            json.WriteNumber("type_id", f.Analytic == FindingAnalytic.Rule ? 1 : 2);
+            json.WriteString("type", f.Analytic == FindingAnalytic.Rule ? "Rule" : "Behavioral");
             json.WriteEndObject();
             json.WriteNumber("last_seen_time", f.Time.ToUnixTimeMilliseconds());
             json.WriteStartArray("related_events");
@@ -95,7 +93,7 @@ internal static partial class OcsfWriter
 
             json.WriteStartObject("unmapped");
             json.WriteStartObject("ztgw");
-            json.WriteString("detection", f.Kind.ToCode());
+            json.WriteString("detection", f.Code);
             json.WriteString("scope", f.Scope);
             json.WriteString("src_segment", f.SourceSegment);
             json.WriteString("dst_segment", f.DestinationSegment);
@@ -110,29 +108,24 @@ internal static partial class OcsfWriter
             }
 
             json.WriteString("decision_id", f.DecisionId);
-            json.WriteString("policy_version", policyVersion);
+            json.WriteString("policy_version", f.PolicyVersion);
             json.WriteEndObject();
             json.WriteEndObject();
         });
     }
 
-    public static byte[] StateChange(JournalRecord change, string changeId)
+    public static byte[] StateChange(StateChangeEvent change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        var (activity, activityName) = change.Type switch
+        var code = change.Change.ToCode();
+        var (activity, activityName, entityType) = change.Change switch
         {
-            JournalRecordTypes.Hold => (1, "Create"),
-            JournalRecordTypes.Release => (4, "Delete"),
-            _ => (3, "Update"),
+            StateChangeKind.Hold => (1, "Create", "quarantine:" + change.Target),
+            StateChangeKind.Release => (4, "Delete", "quarantine:" + change.Target),
+            StateChangeKind.StepUp => (3, "Update", "step-up"),
+            _ => (3, "Update", "revocation"),
         };
-        var entityType = change.Type switch
-        {
-            JournalRecordTypes.Hold or JournalRecordTypes.Release => "quarantine:" + change.Target,
-            JournalRecordTypes.Revoke => "revocation",
-            JournalRecordTypes.StepUp => "step-up",
-            _ => change.Type,
-        };
-        var entityId = change.Id ?? change.Issuer + " " + change.Subject;
+        var entityId = change.TargetId ?? change.Issuer + " " + change.Subject;
         return Line(json =>
         {
             json.WriteNumber("time", change.Time.ToUnixTimeMilliseconds());
@@ -142,10 +135,10 @@ internal static partial class OcsfWriter
             json.WriteNumber("activity_id", activity);
             json.WriteString("activity_name", activityName);
             json.WriteNumber("type_uid", EntityManagementClass * 100 + activity);
-            json.WriteNumber("severity_id", change.Type == JournalRecordTypes.Release ? 1 : 3);
+            json.WriteNumber("severity_id", change.Change == StateChangeKind.Release ? 1 : 3);
             json.WriteNumber("status_id", 1);
-            json.WriteString("message", change.Type + " " + entityId + (change.Reason is null ? string.Empty : " (" + change.Reason + ")"));
-            Metadata(json, changeId);
+            json.WriteString("message", code + " " + entityId + (change.Reason is null ? string.Empty : " (" + change.Reason + ")"));
+            Metadata(json, change.ChangeId);
 
             json.WriteStartObject("entity");
             json.WriteString("uid", entityId);
@@ -160,9 +153,9 @@ internal static partial class OcsfWriter
 
             json.WriteStartObject("unmapped");
             json.WriteStartObject("ztgw");
-            json.WriteString("change", change.Type);
+            json.WriteString("change", code);
             WriteIfSet(json, "target", change.Target);
-            WriteIfSet(json, "id", change.Id);
+            WriteIfSet(json, "id", change.TargetId);
             WriteIfSet(json, "origin", change.Origin);
             WriteIfSet(json, "iss", change.Issuer);
             WriteIfSet(json, "sub", change.Subject);

@@ -7,6 +7,7 @@ using ZtGateway.Audit;
 using ZtGateway.Enforcement.Model;
 using ZtGateway.Policy.Engine;
 using ZtGateway.Sources.Continuous;
+using ZtGateway.Sources.Detection;
 using ZtGateway.Sources.Device;
 using ZtGateway.Telemetry;
 
@@ -28,10 +29,11 @@ internal sealed partial class EnforcementMiddleware
     private readonly ILogger<EnforcementMiddleware> _logger;
     private readonly GatewayTelemetry _telemetry;
     private readonly ContinuousEvaluation _continuous;
+    private readonly LateralMovementDetector _detector;
 
     public EnforcementMiddleware(RequestDelegate next, SegmentIdentity segment, GatewayStateHolder state,
         IProxyStateLookup proxyState, TimeProvider timeProvider, ILogger<EnforcementMiddleware> logger, GatewayTelemetry telemetry,
-        ContinuousEvaluation continuous)
+        ContinuousEvaluation continuous, LateralMovementDetector detector)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(segment);
@@ -47,8 +49,10 @@ internal sealed partial class EnforcementMiddleware
         _time = timeProvider;
         _logger = logger;
         ArgumentNullException.ThrowIfNull(continuous);
+        ArgumentNullException.ThrowIfNull(detector);
         _telemetry = telemetry;
         _continuous = continuous;
+        _detector = detector;
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -133,7 +137,7 @@ internal sealed partial class EnforcementMiddleware
         var decision = state.Engine.Decide(requestContext);
         _telemetry.Decided(decisionSpan, decision, decisionId, _time.GetElapsedTime(started));
         decisionSpan?.Stop();
-        _continuous.Detector.Observe(decision, requestContext, decisionId, traceId);
+        _detector.Observe(decision, requestContext, decisionId, traceId);
         var audit = new PendingAudit(state.Audit, _time, decisionId, traceId, decision, requestContext, policy.Version);
         if (!decision.Allowed)
         {

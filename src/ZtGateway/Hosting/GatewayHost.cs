@@ -8,8 +8,10 @@ using ZtGateway.Policy.Engine;
 using ZtGateway.Policy.Loading;
 using ZtGateway.Runtime;
 using ZtGateway.Sources.Continuous;
+using ZtGateway.Sources.Detection;
 using ZtGateway.Sources.Device;
 using ZtGateway.Sources.Identity;
+using ZtGateway.Sources.Signals;
 using ZtGateway.Telemetry;
 
 namespace ZtGateway.Hosting;
@@ -32,6 +34,8 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     private Task _watcher = Task.CompletedTask;
     private ManagementListener? _management;
     private ContinuousEvaluation? _continuous;
+    private LateralMovementDetector? _detector;
+    private SignalReceiver? _signals;
     private volatile string[] _openSegments = [];
 
     private GatewayHost(GatewayHostOptions options, ILoggerFactory loggerFactory, bool ownsLoggerFactory, GatewayStateHolder state,
@@ -161,10 +165,11 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         }
 
         var host = new GatewayHost(options, loggerFactory, ownsLoggerFactory, state, telemetry) { _tally = tally };
+        var live = new LivePolicy(state);
         try
         {
             // Revocations and quarantines outlive policy reloads; a gateway that cannot keep them does not start.
-            host._continuous = ContinuousEvaluation.Open(new LivePolicy(state), options.TimeProvider, options.Backchannel, loggerFactory);
+            host._continuous = ContinuousEvaluation.Open(live, options.TimeProvider, loggerFactory);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -173,12 +178,17 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             return (null, [new Diagnostic(DiagnosticSeverity.Error, location, $"gateway.stateDir {policy.Gateway.Gateway.StateDir}: {ex.Message}")]);
         }
 
+        // The feeds of continuous evaluation: the detector starts from the baseline the state file kept.
+        host._detector = new LateralMovementDetector(() => live.Gateway.Detection, new ContinuousOutlet(host._continuous, live, options.TimeProvider),
+            options.TimeProvider, loggerFactory.CreateLogger("ZtGateway.Detection"), host._continuous.LearningSince, host._continuous.LearnedPairs);
+        host._signals = new SignalReceiver(live, host._continuous, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Signals"));
+
         try
         {
             foreach (var segment in segments)
             {
                 var listener = SegmentListener.Create(segment, state, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!,
-                    telemetry, options.Resilience, host._continuous);
+                    telemetry, options.Resilience, host._continuous, host._detector);
                 host._listeners.Add(listener);
                 await listener.StartAsync(cancellationToken);
                 var addresses = string.Join(", ", listener.Addresses);
@@ -190,7 +200,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             if (!string.IsNullOrEmpty(management))
             {
                 host._management = ManagementListener.Create(management, state, host, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!,
-                    telemetry, host._continuous);
+                    telemetry, host._continuous, host._signals);
                 await host._management.StartAsync(cancellationToken);
                 Log.ManagementStarted(logger, host._management.Address?.ToString() ?? management);
             }
@@ -303,10 +313,13 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
 
         // After the listeners, so that the spans of their last requests are flushed.
         Telemetry.Dispose();
-        if (_continuous is not null)
+        if (_detector is not null)
         {
-            await _continuous.DisposeAsync();
+            await _detector.DisposeAsync();
         }
+
+        _signals?.Dispose();
+        _continuous?.Dispose();
 
         State.Current.Dispose();
         State.Current.Assertions.Dispose();

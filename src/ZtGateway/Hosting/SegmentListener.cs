@@ -8,6 +8,7 @@ using ZtGateway.Enforcement.Resilience;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Runtime;
 using ZtGateway.Sources.Continuous;
+using ZtGateway.Sources.Detection;
 using ZtGateway.Telemetry;
 using YarpRoute = Yarp.ReverseProxy.Configuration.RouteConfig;
 
@@ -40,7 +41,7 @@ internal sealed class SegmentListener : IAsyncDisposable
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
 
     public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, TimeProvider timeProvider, ILoggerFactory loggerFactory, string contentRoot,
-        GatewayTelemetry telemetry, UpstreamResilienceOptions resilience, ContinuousEvaluation continuous)
+        GatewayTelemetry telemetry, UpstreamResilienceOptions resilience, ContinuousEvaluation continuous, LateralMovementDetector detector)
     {
         var builder = EmbeddedWebApp.CreateBuilder("ztgw", segment.Listen, loggerFactory, contentRoot);
         builder.Services.AddSingleton(state);
@@ -49,6 +50,7 @@ internal sealed class SegmentListener : IAsyncDisposable
         builder.Services.AddSingleton(telemetry);
         builder.Services.AddSingleton(new UpstreamResilience(resilience, timeProvider));
         builder.Services.AddSingleton(continuous);
+        builder.Services.AddSingleton(detector);
 
         builder.Services.AddSingleton<Yarp.ReverseProxy.Health.IActiveHealthCheckPolicy, ProbeHealthPolicy>();
         builder.Services.AddReverseProxy()

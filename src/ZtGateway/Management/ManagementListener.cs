@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using ZtGateway.Enforcement.Model;
 using ZtGateway.Runtime;
 using ZtGateway.Sources.Continuous;
+using ZtGateway.Sources.Signals;
 using ZtGateway.Telemetry;
 
 namespace ZtGateway.Management;
@@ -22,7 +23,7 @@ internal sealed class ManagementListener : IAsyncDisposable
     public Uri? Address { get; private set; }
 
     public static ManagementListener Create(string listen, GatewayStateHolder state, IGatewayStatus status, TimeProvider timeProvider,
-        ILoggerFactory loggerFactory, string contentRoot, GatewayTelemetry telemetry, ContinuousEvaluation continuous)
+        ILoggerFactory loggerFactory, string contentRoot, GatewayTelemetry telemetry, ContinuousEvaluation continuous, SignalReceiver signals)
     {
         var builder = EmbeddedWebApp.CreateBuilder("ztgw-management", listen, loggerFactory, contentRoot);
         builder.Services.AddSingleton(state);
@@ -31,6 +32,7 @@ internal sealed class ManagementListener : IAsyncDisposable
         builder.Services.AddSingleton(telemetry);
         builder.Services.AddSingleton(UntracedListener.Instance);
         builder.Services.AddSingleton(continuous);
+        builder.Services.AddSingleton(signals);
 
         var app = builder.Build();
         HealthEndpoints.Map(app);

@@ -1,4 +1,4 @@
-using ZtGateway.Sources.Continuous;
+using ZtGateway.Sources.Signals;
 
 namespace ZtGateway.Management;
 
@@ -8,5 +8,5 @@ internal static class SignalEndpoints
     public const string Path = "/ssf/events";
 
     public static void Map(WebApplication app) =>
-        app.MapPost(Path, (HttpContext context, ContinuousEvaluation continuous) => continuous.Signals.HandleAsync(context));
+        app.MapPost(Path, (HttpContext context, SignalReceiver signals) => signals.HandleAsync(context));
 }

@@ -3,17 +3,19 @@ using System.Text.Json;
 using ZtGateway.Audit;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
-using ZtGateway.Sources.Detection;
 
 namespace ZtGateway.Tests.Audit;
 
 public sealed class DetectionFindingLineTests
 {
-    private static DetectionFinding Finding(DetectionResponse response) => new()
+    private static FindingEvent Finding(DetectionResponse response) => new()
     {
         Id = "f-1",
         Time = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000),
-        Kind = FindingKind.SegmentFanOut,
+        Code = "segment-fan-out",
+        Title = "Fan-out to many segments",
+        Severity = FindingSeverity.High,
+        Analytic = FindingAnalytic.Behavioral,
         PrincipalId = "mallory",
         PrincipalKind = PrincipalKind.User,
         DeviceId = "laptop-9",
@@ -30,12 +32,13 @@ public sealed class DetectionFindingLineTests
         Response = response,
         ContainedUntil = response == DetectionResponse.Contain ? DateTimeOffset.FromUnixTimeMilliseconds(1_800_001_800_000) : null,
         Description = "requests to 3 distinct segments",
+        PolicyVersion = "v1",
     };
 
     [Fact]
     public void Finding_IsAnOcsfDetectionFinding()
     {
-        using var json = JsonDocument.Parse(OcsfWriter.DetectionFinding(Finding(DetectionResponse.Alert), "v1"));
+        using var json = JsonDocument.Parse(OcsfWriter.DetectionFinding(Finding(DetectionResponse.Alert)));
         var root = json.RootElement;
 
         Assert.Equal(2004, root.GetProperty("class_uid").GetInt32());
@@ -61,7 +64,7 @@ public sealed class DetectionFindingLineTests
     [Fact]
     public void ContainedFinding_SaysQuarantinedAndUntilWhen()
     {
-        using var json = JsonDocument.Parse(OcsfWriter.DetectionFinding(Finding(DetectionResponse.Contain), "v1"));
+        using var json = JsonDocument.Parse(OcsfWriter.DetectionFinding(Finding(DetectionResponse.Contain)));
         var root = json.RootElement;
 
         Assert.Equal(2, root.GetProperty("action_id").GetInt32());

@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using ZtGateway.Audit;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
-using ZtGateway.Runtime;
 using ZtGateway.Sources.Continuous;
 
 namespace ZtGateway.Tests.Continuous;
@@ -14,9 +12,9 @@ public sealed class ContinuousEvaluationTests : IDisposable
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "ztgw-continuous-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly FakeTimeProvider _time = new(Start);
-    private readonly Context _context;
+    private readonly MemoryLivePolicy _context;
 
-    public ContinuousEvaluationTests() => _context = new Context(_directory);
+    public ContinuousEvaluationTests() => _context = new MemoryLivePolicy(_directory);
 
     public void Dispose()
     {
@@ -27,16 +25,16 @@ public sealed class ContinuousEvaluationTests : IDisposable
         }
     }
 
-    private ContinuousEvaluation Open() => ContinuousEvaluation.Open(_context, _time, null, NullLoggerFactory.Instance);
+    private ContinuousEvaluation Open() => ContinuousEvaluation.Open(_context, _time, NullLoggerFactory.Instance);
 
     private static Principal Alice(DateTimeOffset issuedAt) => new() { Kind = PrincipalKind.User, Subject = "alice", Issuer = "https://idp.test", IssuedAt = issuedAt };
 
     [Fact]
-    public async Task CommittedChanges_AreInForceAtOnce_AndAfterReopening()
+    public void CommittedChanges_AreInForceAtOnce_AndAfterReopening()
     {
         var token = Alice(Start.AddMinutes(-1));
         var laptop = new DevicePosture { DeviceId = "laptop-7", Segment = "finance" };
-        await using (var continuous = Open())
+        using (var continuous = Open())
         {
             Assert.Equal(default, continuous.Check(token, laptop));
             Assert.True(continuous.Commit(new JournalRecord
@@ -53,21 +51,21 @@ public sealed class ContinuousEvaluationTests : IDisposable
                 continuous.Check(token, laptop));
         }
 
-        await using (var reopened = Open())
+        using (var reopened = Open())
         {
             Assert.Equal(new ContinuousVerdict(Revoked: true, StepUpRequired: false, PrincipalQuarantined: false, DeviceQuarantined: true),
                 reopened.Check(token, laptop));
 
             // The replayed SET id is still known, so the same SET is not applied twice.
             Assert.False(reopened.Replay.TryClaim("https://edr.test", "set-1", Start, _time.GetUtcNow()));
-            Assert.Equal(Start, reopened.Detector.LearningSince);
+            Assert.Equal(Start, reopened.LearningSince);
         }
     }
 
     [Fact]
-    public async Task Changes_AreAuditedAsEntityManagement()
+    public void Changes_AreAuditedAsEntityManagement()
     {
-        await using (var continuous = Open())
+        using (var continuous = Open())
         {
             continuous.Commit(new JournalRecord
             {
@@ -81,23 +79,23 @@ public sealed class ContinuousEvaluationTests : IDisposable
     }
 
     [Fact]
-    public async Task LearningPeriod_StartsOnce_AndIsKept()
+    public void LearningPeriod_StartsOnce_AndIsKept()
     {
-        await using (Open())
+        using (Open())
         {
         }
 
         _time.Advance(TimeSpan.FromDays(3));
-        await using var later = Open();
+        using var later = Open();
 
-        Assert.Equal(Start, later.Detector.LearningSince);
+        Assert.Equal(Start, later.LearningSince);
     }
 
     [Fact]
-    public async Task LongHistory_IsCompactedAtStart_WithoutLosingAnythingInForce()
+    public void LongHistory_IsCompactedAtStart_WithoutLosingAnythingInForce()
     {
         var laptop = new DevicePosture { DeviceId = "laptop-7", Segment = "finance" };
-        await using (var continuous = Open())
+        using (var continuous = Open())
         {
             // Subjects revoked over and over, a device quarantined and released by signals, one device held by an operator.
             for (var i = 0; i < 40; i++)
@@ -126,14 +124,15 @@ public sealed class ContinuousEvaluationTests : IDisposable
 
         var path = Path.Combine(_directory, StateJournal.FileName);
         var linesBefore = File.ReadAllLines(path).Length;
-        await using (var compacted = ContinuousEvaluation.Open(_context, _time, null, NullLoggerFactory.Instance, compactionThreshold: 20))
+        using (var compacted = ContinuousEvaluation.Open(_context, _time, NullLoggerFactory.Instance, compactionThreshold: 20))
         {
             Assert.True(File.ReadAllLines(path).Length < linesBefore / 4, $"{File.ReadAllLines(path).Length} lines left of {linesBefore}");
             Assert.True(compacted.Check(Alice(Start) with { Subject = "user-1" }, laptop).Revoked);
             Assert.True(compacted.Check(Alice(Start), laptop).DeviceQuarantined);
             Assert.Equal("stolen", compacted.Quarantines.Find(QuarantineTargets.Device, "laptop-7", QuarantineOrigins.Admin, _time.GetUtcNow())!.Reason);
             Assert.False(compacted.Replay.TryClaim("https://edr.test", "set-9", _time.GetUtcNow(), _time.GetUtcNow()));
-            Assert.Equal(Start, compacted.Detector.LearningSince);
+            Assert.Equal(Start, compacted.LearningSince);
+            Assert.Equal([("finance", "hr")], compacted.LearnedPairs);
 
             // The last event for laptop-9 was a release; an older not-compliant event delivered late still loses.
             compacted.Commit(new JournalRecord
@@ -147,7 +146,7 @@ public sealed class ContinuousEvaluationTests : IDisposable
             compacted.Commit(new JournalRecord { Type = JournalRecordTypes.Revoke, Time = _time.GetUtcNow(), Issuer = "https://idp.test", Subject = "late", At = _time.GetUtcNow() });
         }
 
-        await using var reopened = Open();
+        using var reopened = Open();
         Assert.True(reopened.Check(Alice(Start) with { Subject = "late" }, null).Revoked);
         Assert.True(reopened.Check(Alice(Start) with { Subject = "user-2" }, laptop).DeviceQuarantined);
         Assert.Contains(File.ReadAllLines(path), l => l.Contains("\"type\":\"pair\"", StringComparison.Ordinal) && l.Contains("\"dst\":\"hr\"", StringComparison.Ordinal));
@@ -156,7 +155,7 @@ public sealed class ContinuousEvaluationTests : IDisposable
     [Fact]
     public async Task ShortHistory_IsLeftAsItIs()
     {
-        await using (var continuous = Open())
+        using (var continuous = Open())
         {
             continuous.Commit(new JournalRecord { Type = JournalRecordTypes.Revoke, Time = Start, Issuer = "https://idp.test", Subject = "a", At = Start });
             continuous.Commit(new JournalRecord { Type = JournalRecordTypes.Revoke, Time = Start, Issuer = "https://idp.test", Subject = "a", At = Start.AddSeconds(1) });
@@ -164,7 +163,7 @@ public sealed class ContinuousEvaluationTests : IDisposable
 
         var path = Path.Combine(_directory, StateJournal.FileName);
         var before = await File.ReadAllTextAsync(path);
-        await using (ContinuousEvaluation.Open(_context, _time, null, NullLoggerFactory.Instance, compactionThreshold: 20))
+        using (ContinuousEvaluation.Open(_context, _time, NullLoggerFactory.Instance, compactionThreshold: 20))
         {
         }
 
@@ -175,50 +174,14 @@ public sealed class ContinuousEvaluationTests : IDisposable
     public void UnwritableStateFolder_FailsToOpen()
     {
         File.WriteAllText(_directory + ".file", "not a folder");
-        using var blocked = new Context(_directory + ".file");
+        using var blocked = new MemoryLivePolicy(_directory + ".file");
         try
         {
-            Assert.ThrowsAny<IOException>(() => ContinuousEvaluation.Open(blocked, _time, null, NullLoggerFactory.Instance));
+            Assert.ThrowsAny<IOException>(() => ContinuousEvaluation.Open(blocked, _time, NullLoggerFactory.Instance));
         }
         finally
         {
             File.Delete(_directory + ".file");
-        }
-    }
-
-    private sealed class Context : ILivePolicy, IDisposable
-    {
-        private readonly Sink _sink = new();
-
-        public Context(string stateDirectory)
-        {
-            Gateway = new GatewayConfig { FilePath = "/gateway.yaml", Gateway = new GatewaySettings { StateDir = stateDirectory } };
-            Audit = new AuditTrail([_sink], auditAllows: true, NullLogger.Instance);
-        }
-
-        public GatewayConfig Gateway { get; }
-
-        public AuditTrail Audit { get; }
-
-        public string PolicyVersion => "v1";
-
-        public IReadOnlyList<string> Lines => _sink.Lines;
-
-        public void Dispose() => Audit.Dispose();
-
-        private sealed class Sink : IAuditSink
-        {
-            private readonly List<string> _lines = [];
-
-            public string Name => "memory";
-
-            public IReadOnlyList<string> Lines => _lines;
-
-            public void Write(ReadOnlySpan<byte> line) => _lines.Add(System.Text.Encoding.UTF8.GetString(line).TrimEnd('\n'));
-
-            public void Dispose()
-            {
-            }
         }
     }
 }

@@ -1,7 +1,6 @@
+using ZtGateway.Audit;
 using ZtGateway.Policy.Engine;
 using ZtGateway.Runtime;
-using ZtGateway.Sources.Detection;
-using ZtGateway.Sources.Signals;
 
 namespace ZtGateway.Sources.Continuous;
 
@@ -13,13 +12,14 @@ namespace ZtGateway.Sources.Continuous;
 internal readonly record struct ContinuousVerdict(bool Revoked, bool StepUpRequired, bool PrincipalQuarantined, bool DeviceQuarantined);
 
 /// <summary>
-/// Continuous evaluation for one gateway process: revocations and step-up demands, quarantines, the
-/// signal receiver and the lateral-movement detector, over one state file. Created once at start and kept
-/// across policy reloads (which rebuild only the policy state). Every change goes through
+/// Continuous evaluation for one gateway process: revocations and step-up demands, quarantines, the ids of
+/// accepted signals and the detector's baseline, over one state file. Created once at start and kept across
+/// policy reloads (which rebuild only the policy state). It is the store its feeds (the signal receiver, the
+/// lateral-movement detector, the admin API) write into, and knows none of them. Every change goes through
 /// <see cref="Commit"/>: written to the state file, then applied, then audited, in that order, so what was
 /// acknowledged survives a restart and replaying the file gives the same tables.
 /// </summary>
-internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectionOutlet
+internal sealed partial class ContinuousEvaluation : IDisposable
 {
     private readonly ILivePolicy _context;
     private readonly StateJournal _journal;
@@ -35,6 +35,13 @@ internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectio
         _logger = logger;
     }
 
+    /// <summary>
+    /// How long the id (<c>jti</c>) of an accepted signal is remembered after its <c>iat</c>: as long as a SET can be
+    /// accepted (5 minutes old, plus at most 5 minutes of clock skew), and a minute more. The signal receiver
+    /// accepts no SET older than that, so a replay is refused for as long as it could be accepted.
+    /// </summary>
+    public static readonly TimeSpan ReplayRetention = TimeSpan.FromMinutes(11);
+
     /// <summary>Revocations and step-up demands.</summary>
     public RevocationStore Revocations { get; } = new();
 
@@ -42,29 +49,35 @@ internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectio
     public QuarantineStore Quarantines { get; } = new();
 
     /// <summary>Ids of accepted signals.</summary>
-    public ReplayGuard Replay { get; } = new(SignalReceiver.ReplayRetention);
+    public ReplayGuard Replay { get; } = new(ReplayRetention);
 
-    /// <summary>The lateral-movement detector.</summary>
-    public LateralMovementDetector Detector { get; private set; } = null!;
+    /// <summary>
+    /// When the detector's learning period began: replayed from the state file, or the time of the first start,
+    /// which was then written to it.
+    /// </summary>
+    public DateTimeOffset LearningSince { get; private set; }
 
-    /// <summary>The CAEP signal receiver (<c>POST /ssf/events</c>).</summary>
-    public SignalReceiver Signals { get; private set; } = null!;
+    /// <summary>
+    /// The segment pairs the detector had learned, as replayed from the state file at start (a pair may appear
+    /// more than once). Pairs learned since are committed as <c>pair</c> records and known to the detector.
+    /// </summary>
+    public IReadOnlyList<(string Source, string Destination)> LearnedPairs { get; private set; } = [];
 
     /// <summary>Absolute path of the state file.</summary>
     public string StateFile => _journal.FilePath;
 
     /// <summary>
-    /// Opens the state file in <c>gateway.stateDir</c>, replays it, and starts the detector and the signal receiver.
+    /// Opens the state file in <c>gateway.stateDir</c> and replays it: the tables, the ids of accepted signals and
+    /// the detector's baseline (<see cref="LearningSince"/>, <see cref="LearnedPairs"/>).
     /// </summary>
     /// <exception cref="IOException">The state folder or file cannot be created, read, locked or written.</exception>
     /// <exception cref="UnauthorizedAccessException">The state folder or file is not accessible.</exception>
     /// <param name="context">The live policy.</param>
-    /// <param name="timeProvider">The clock of expiries, windows and signals.</param>
-    /// <param name="backchannel">Handler for transmitters' JWKS URIs; null uses a default one.</param>
+    /// <param name="timeProvider">The clock of expiries and changes.</param>
     /// <param name="loggerFactory">Where logs go.</param>
     /// <param name="compactionThreshold">Records beyond which a file that is mostly history is rewritten.</param>
-    public static ContinuousEvaluation Open(ILivePolicy context, TimeProvider timeProvider, HttpMessageHandler? backchannel,
-        ILoggerFactory loggerFactory, int compactionThreshold = DefaultCompactionThreshold)
+    public static ContinuousEvaluation Open(ILivePolicy context, TimeProvider timeProvider, ILoggerFactory loggerFactory,
+        int compactionThreshold = DefaultCompactionThreshold)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -104,9 +117,8 @@ internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectio
             continuous.CompactIfWorthIt(records.Count, compactionThreshold, learningSince.Value, pairs, now);
 
             Log.Replayed(logger, journal.FilePath, records.Count, continuous.Revocations.Revocations.Count, continuous.Quarantines.Active(now).Count);
-            continuous.Detector = new LateralMovementDetector(() => context.Gateway.Detection, continuous, timeProvider,
-                loggerFactory.CreateLogger("ZtGateway.Detection"), learningSince.Value, pairs);
-            continuous.Signals = new SignalReceiver(context, continuous, timeProvider, backchannel, loggerFactory.CreateLogger("ZtGateway.Signals"));
+            continuous.LearningSince = learningSince.Value;
+            continuous.LearnedPairs = pairs;
             return continuous;
         }
         catch
@@ -172,11 +184,11 @@ internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectio
             }
         }
 
-        if (record.Type is JournalRecordTypes.Revoke or JournalRecordTypes.StepUp or JournalRecordTypes.Hold or JournalRecordTypes.Release)
+        if (AuditedAs(record.Type) is { } change)
         {
             try
             {
-                _context.Audit.RecordStateChange(record, Guid.CreateVersion7(record.Time).ToString());
+                _context.Audit.RecordStateChange(ToAuditEvent(record, change, Guid.CreateVersion7(record.Time).ToString()));
             }
             catch (ObjectDisposedException)
             {
@@ -188,6 +200,33 @@ internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectio
 
         return persisted;
     }
+
+    // The changes to what is in force are audited; the detector's baseline and the ids of signals that changed nothing are not.
+    private static StateChangeKind? AuditedAs(string type) => type switch
+    {
+        JournalRecordTypes.Revoke => StateChangeKind.Revoke,
+        JournalRecordTypes.StepUp => StateChangeKind.StepUp,
+        JournalRecordTypes.Hold => StateChangeKind.Hold,
+        JournalRecordTypes.Release => StateChangeKind.Release,
+        _ => null,
+    };
+
+    private static StateChangeEvent ToAuditEvent(JournalRecord record, StateChangeKind change, string changeId) => new()
+    {
+        ChangeId = changeId,
+        Time = record.Time,
+        Change = change,
+        Target = record.Target,
+        TargetId = record.Id,
+        Origin = record.Origin,
+        Issuer = record.Issuer,
+        Subject = record.Subject,
+        Reason = record.Reason,
+        Actor = record.Actor,
+        TokenId = record.TokenId,
+        At = record.At,
+        Until = record.Until,
+    };
 
     // Every accepted signal adds a line; rewriting the file with what is still in force keeps the start fast.
     // A failed rewrite leaves the old file in use, which replays to the same tables.
@@ -222,48 +261,7 @@ internal sealed partial class ContinuousEvaluation : IAsyncDisposable, IDetectio
         }
     }
 
-    void IDetectionOutlet.Report(DetectionFinding finding) => _context.Audit.RecordFinding(finding, _context.PolicyVersion);
-
-    void IDetectionOutlet.Contain(DetectionFinding finding)
-    {
-        Hold(QuarantineTargets.Principal, finding.PrincipalId);
-        if (finding.DeviceId is { } device)
-        {
-            Hold(QuarantineTargets.Device, device);
-        }
-
-        void Hold(string target, string id) => Commit(new JournalRecord
-        {
-            Type = JournalRecordTypes.Hold,
-            Time = _time.GetUtcNow(),
-            Target = target,
-            Id = id,
-            Origin = QuarantineOrigins.Detection,
-            At = finding.Time,
-            Until = finding.ContainedUntil,
-            Reason = finding.Kind.ToCode() + " finding " + finding.Id,
-            Actor = "ztgw-detection",
-        });
-    }
-
-    void IDetectionOutlet.Remember(string sourceSegment, string destinationSegment, DateTimeOffset at) => Commit(new JournalRecord
-    {
-        Type = JournalRecordTypes.Pair,
-        Time = at,
-        SourceSegment = sourceSegment,
-        DestinationSegment = destinationSegment,
-    });
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Detector is not null)
-        {
-            await Detector.DisposeAsync();
-        }
-
-        Signals?.Dispose();
-        _journal.Dispose();
-    }
+    public void Dispose() => _journal.Dispose();
 
     private static partial class Log
     {

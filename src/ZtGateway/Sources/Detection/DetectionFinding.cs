@@ -1,4 +1,5 @@
 using System.Net;
+using ZtGateway.Audit;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
 
@@ -45,12 +46,16 @@ internal static class FindingKinds
     /// <summary>A short title for the finding.</summary>
     public static string Title(this FindingKind kind) => Titles[(int)kind];
 
-    /// <summary>OCSF severity_id: 4 (High) for what is rarely innocent, 3 (Medium) otherwise.</summary>
-    public static int SeverityId(this FindingKind kind) =>
-        kind is FindingKind.SourceMismatch or FindingKind.SegmentFanOut ? 4 : 3;
+    /// <summary>High for what is rarely innocent, medium otherwise.</summary>
+    public static FindingSeverity Severity(this FindingKind kind) =>
+        kind is FindingKind.SourceMismatch or FindingKind.SegmentFanOut ? FindingSeverity.High : FindingSeverity.Medium;
+
+    /// <summary>A rule for what one request shows (a workload token out of its segment), behavioural for the rest.</summary>
+    public static FindingAnalytic Analytic(this FindingKind kind) =>
+        kind is FindingKind.SourceMismatch ? FindingAnalytic.Rule : FindingAnalytic.Behavioral;
 }
 
-/// <summary>One lateral-movement finding, as written to the audit sinks (OCSF Detection Finding, class 2004).</summary>
+/// <summary>One lateral-movement finding; written to the audit sinks as a <see cref="FindingEvent"/> (OCSF Detection Finding, class 2004).</summary>
 internal sealed record DetectionFinding
 {
     /// <summary>Unique id of the finding.</summary>
@@ -99,4 +104,32 @@ internal sealed record DetectionFinding
 
     /// <summary>One sentence for the analyst.</summary>
     public required string Description { get; init; }
+
+    /// <summary>The finding as the audit trail records it, under policy <paramref name="policyVersion"/>.</summary>
+    public FindingEvent ToAuditEvent(string policyVersion) => new()
+    {
+        Id = Id,
+        Time = Time,
+        Code = Kind.ToCode(),
+        Title = Kind.Title(),
+        Severity = Kind.Severity(),
+        Analytic = Kind.Analytic(),
+        Description = Description,
+        PrincipalId = PrincipalId,
+        PrincipalKind = PrincipalKind,
+        DeviceId = DeviceId,
+        ClientAddress = ClientAddress,
+        Scope = Scope,
+        SourceSegment = SourceSegment,
+        DestinationSegment = DestinationSegment,
+        RouteId = RouteId,
+        Count = Count,
+        Threshold = Threshold,
+        Window = Window,
+        Response = Response,
+        ContainedUntil = ContainedUntil,
+        DecisionId = DecisionId,
+        TraceId = TraceId,
+        PolicyVersion = policyVersion,
+    };
 }

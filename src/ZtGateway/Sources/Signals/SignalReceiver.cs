@@ -32,14 +32,15 @@ internal sealed partial class SignalReceiver : IDisposable
     /// <summary>Largest accepted body; a SET is a few hundred bytes.</summary>
     public const int MaxBodyBytes = 64 * 1024;
 
-    /// <summary>How old (by <c>iat</c>) a SET may be when it arrives, besides the clock skew.</summary>
+    /// <summary>
+    /// How old (by <c>iat</c>) a SET may be when it arrives, besides the clock skew. With <see cref="MaxClockSkew"/> it
+    /// stays within <see cref="ContinuousEvaluation.ReplayRetention"/>, the time a <c>jti</c> is remembered, so a SET
+    /// is never accepted once its id could have been forgotten.
+    /// </summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
 
     /// <summary>The most clock skew tolerated for SETs, whatever <c>identity.clockSkew</c> says.</summary>
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
-
-    /// <summary>How long a <c>jti</c> is remembered after the SET's <c>iat</c>: as long as it could be accepted.</summary>
-    public static readonly TimeSpan ReplayRetention = MaxAge + MaxClockSkew + TimeSpan.FromMinutes(1);
 
     private static readonly Meter Meter = new("ZtGateway");
     private static readonly Counter<long> Received = Meter.CreateCounter<long>("ztgw.signals.received", description: "Security Event Tokens received, by result");
