@@ -46,9 +46,6 @@ internal sealed class JwksGatewayKeySource : IGatewayKeySource, IDisposable
         }, logger);
     }
 
-    /// <summary>The cache holding the keys.</summary>
-    internal JsonWebKeySetCache Cache => _cache;
-
     public ValueTask<IReadOnlyList<SecurityKey>> GetKeysAsync(CancellationToken cancellationToken) => _cache.GetKeysAsync(cancellationToken);
 
     public async ValueTask<IReadOnlyList<SecurityKey>> RefreshForUnknownKeyAsync(string keyId, CancellationToken cancellationToken)

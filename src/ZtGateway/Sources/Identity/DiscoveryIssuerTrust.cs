@@ -125,9 +125,6 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     /// <summary>Where discovery is read from.</summary>
     public string MetadataAddress { get; }
 
-    /// <summary>The cache of the issuer's key set.</summary>
-    internal JsonWebKeySetCache KeySet => _keys;
-
     /// <inheritdoc />
     public override IReadOnlyList<string> SelectingIssuers { get; }
 

@@ -33,9 +33,6 @@ internal sealed partial class JwksKeySource : IDisposable
     /// <summary>Raised when a fetch brought a key set different from the one held (the first set, rotation or removal).</summary>
     public event Action? KeysChanged;
 
-    /// <summary>The cache of a URI source; null for a file.</summary>
-    internal JsonWebKeySetCache? Cache => _cache;
-
     public static JwksKeySource FromFile(string path, TimeProvider time, ILogger logger)
     {
         IReadOnlyList<SecurityKey> keys = [];
