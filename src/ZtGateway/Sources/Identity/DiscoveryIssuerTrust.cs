@@ -56,6 +56,9 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     private string? _document;
     private CachedSnapshot? _current;
 
+    // 1 once a key set was held (fetched or taken over): from then on a new set is a change.
+    private int _heldKeys;
+
     /// <summary>Creates the trust; nothing is fetched until <see cref="StartWarmUp"/> or the first token.</summary>
     /// <param name="name">The configured issuer name.</param>
     /// <param name="authority">The authority; the expected <c>iss</c>.</param>
@@ -115,7 +118,7 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
         _keys.KeysChanged += () =>
         {
             // The first key set is no change for token caches: nothing was verified before it.
-            if (Volatile.Read(ref _current) is not null)
+            if (Interlocked.Exchange(ref _heldKeys, 1) == 1)
             {
                 OnSigningKeysChanged();
             }
@@ -196,7 +199,10 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
         {
             // Parameters are rebuilt with this policy's issuers and audiences; only the provider's document and keys carry over.
             Interlocked.CompareExchange(ref _document, document, null);
-            _keys.AdoptKeySetFrom(other._keys);
+            if (_keys.AdoptKeySetFrom(other._keys))
+            {
+                Volatile.Write(ref _heldKeys, 1);
+            }
         }
     }
 
