@@ -1,10 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using ZtGateway.Tests.Identity;
 
 namespace ZtGateway.Tests.KeySets;
@@ -104,11 +100,7 @@ internal sealed class KeySetServer : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        builder.WebHost.UseUrls(BaseUrl);
-        var app = builder.Build();
+        var app = LocalIdentityProvider.CreateApp(BaseUrl);
         app.MapGet("/jwks", AnswerKeySetAsync);
         app.MapGet("/{**path}", (string path) =>
         {
