@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.IdentityModel.Tokens;
+using ZtGateway.KeySets;
 using ZtGateway.Runtime;
 
 namespace ZtGateway.DevTools;
@@ -207,23 +208,7 @@ internal sealed class DevIdentityProvider : IAsyncDisposable
         Results.Json(new Dictionary<string, string> { ["error"] = error, ["error_description"] = description }, statusCode: status);
 
     private static string JwksOf(SigningCredentials credentials)
-    {
-        var jwk = JsonWebKeyConverter.ConvertFromSecurityKey(credentials.Key);
-        var key = new Dictionary<string, string> { ["kty"] = jwk.Kty, ["use"] = "sig", ["alg"] = credentials.Algorithm, ["kid"] = credentials.Key.KeyId };
-        if (jwk.Kty == "RSA")
-        {
-            key["n"] = jwk.N;
-            key["e"] = jwk.E;
-        }
-        else
-        {
-            key["crv"] = jwk.Crv;
-            key["x"] = jwk.X;
-            key["y"] = jwk.Y;
-        }
-
-        return JsonSerializer.Serialize(new Dictionary<string, object> { ["keys"] = new[] { key } });
-    }
+        => JsonWebKeySetWriter.Write([JsonWebKeySetWriter.PublicJwk(credentials.Key, credentials.Algorithm)]);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
+using ZtGateway.KeySets;
 
 namespace ZtGateway.DevTools;
 
@@ -14,7 +14,6 @@ internal static class DevKeys
 {
     private const string JwksSuffix = ".jwks.json";
     private const string PrivateKeySuffix = ".key.pem";
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>
     /// Creates an RSA-2048 key pair: the private key as PKCS#8 PEM at <paramref name="privatePemPath"/>
@@ -83,7 +82,8 @@ internal static class DevKeys
                 throw new InvalidDataException($"{privatePemPath}: RSA keys shorter than 2048 bits are not accepted.");
             }
 
-            var key = new RsaSecurityKey(rsa) { KeyId = Thumbprint(PublicJwkMembers(rsa)) };
+            var key = new RsaSecurityKey(rsa);
+            key.KeyId = JsonWebKeySetWriter.Thumbprint(key);
             return new SigningCredentials(key, SecurityAlgorithms.RsaSha256);
         }
         catch (CryptographicException)
@@ -99,14 +99,9 @@ internal static class DevKeys
         try
         {
             ecdsa.ImportFromPem(pem);
-            var algorithm = ecdsa.KeySize switch
-            {
-                256 => SecurityAlgorithms.EcdsaSha256,
-                384 => SecurityAlgorithms.EcdsaSha384,
-                521 => SecurityAlgorithms.EcdsaSha512,
-                _ => throw new InvalidDataException($"{privatePemPath}: unsupported EC key size {ecdsa.KeySize}."),
-            };
-            var key = new ECDsaSecurityKey(ecdsa) { KeyId = Thumbprint(PublicJwkMembers(ecdsa)) };
+            var algorithm = EcAlgorithm(ecdsa) ?? throw new InvalidDataException($"{privatePemPath}: unsupported EC key size {ecdsa.KeySize}.");
+            var key = new ECDsaSecurityKey(ecdsa);
+            key.KeyId = JsonWebKeySetWriter.Thumbprint(key);
             return new SigningCredentials(key, algorithm);
         }
         catch (Exception ex) when (ex is CryptographicException or ArgumentException)
@@ -116,74 +111,24 @@ internal static class DevKeys
         }
     }
 
-    /// <summary>RFC 7638 thumbprint (SHA-256, base64url) of a key given by its required public members.</summary>
-    internal static string Thumbprint(SortedDictionary<string, string> requiredMembers)
-    {
-        // RFC 7638: the required members only, sorted by name, no whitespace.
-        var canonical = JsonSerializer.Serialize(requiredMembers);
-        return Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
-    }
-
-    /// <summary>The public JWK of an RSA key, with kid, alg and use.</summary>
+    /// <summary>The public JWK of an RSA key, with kid (its RFC 7638 thumbprint), alg and use.</summary>
     internal static Dictionary<string, string> PublicJwk(RSA rsa)
-    {
-        var members = PublicJwkMembers(rsa);
-        return WithMetadata(members, SecurityAlgorithms.RsaSha256);
-    }
+        => JsonWebKeySetWriter.PublicJwk(new RsaSecurityKey(rsa), SecurityAlgorithms.RsaSha256);
 
-    /// <summary>The public JWK of an EC key, with kid, alg and use.</summary>
+    /// <summary>The public JWK of an EC key, with kid (its RFC 7638 thumbprint), alg (by curve) and use.</summary>
     internal static Dictionary<string, string> PublicJwk(ECDsa ecdsa)
     {
-        var members = PublicJwkMembers(ecdsa);
-        var algorithm = members["crv"] switch
-        {
-            "P-384" => SecurityAlgorithms.EcdsaSha384,
-            "P-521" => SecurityAlgorithms.EcdsaSha512,
-            _ => SecurityAlgorithms.EcdsaSha256,
-        };
-        return WithMetadata(members, algorithm);
+        var algorithm = EcAlgorithm(ecdsa) ?? throw new NotSupportedException($"EC key size {ecdsa.KeySize} has no JWK curve name.");
+        return JsonWebKeySetWriter.PublicJwk(new ECDsaSecurityKey(ecdsa), algorithm);
     }
 
-    private static Dictionary<string, string> WithMetadata(SortedDictionary<string, string> members, string algorithm)
+    private static string? EcAlgorithm(ECDsa ecdsa) => ecdsa.KeySize switch
     {
-        var jwk = new Dictionary<string, string>(members, StringComparer.Ordinal)
-        {
-            ["kid"] = Thumbprint(members),
-            ["alg"] = algorithm,
-            ["use"] = "sig",
-        };
-        return jwk;
-    }
-
-    private static SortedDictionary<string, string> PublicJwkMembers(RSA rsa)
-    {
-        var parameters = rsa.ExportParameters(includePrivateParameters: false);
-        return new SortedDictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["e"] = Base64UrlEncoder.Encode(parameters.Exponent),
-            ["kty"] = "RSA",
-            ["n"] = Base64UrlEncoder.Encode(parameters.Modulus),
-        };
-    }
-
-    private static SortedDictionary<string, string> PublicJwkMembers(ECDsa ecdsa)
-    {
-        var parameters = ecdsa.ExportParameters(includePrivateParameters: false);
-        var curve = ecdsa.KeySize switch
-        {
-            256 => "P-256",
-            384 => "P-384",
-            521 => "P-521",
-            _ => throw new NotSupportedException($"EC key size {ecdsa.KeySize} has no JWK curve name."),
-        };
-        return new SortedDictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["crv"] = curve,
-            ["kty"] = "EC",
-            ["x"] = Base64UrlEncoder.Encode(parameters.Q.X),
-            ["y"] = Base64UrlEncoder.Encode(parameters.Q.Y),
-        };
-    }
+        256 => SecurityAlgorithms.EcdsaSha256,
+        384 => SecurityAlgorithms.EcdsaSha384,
+        521 => SecurityAlgorithms.EcdsaSha512,
+        _ => null,
+    };
 
     private static void EnsureWritable(string privatePemPath, string jwksPath, bool overwrite)
     {
@@ -211,9 +156,7 @@ internal static class DevKeys
 
     private static void Write(string privatePemPath, string jwksPath, string privatePem, Dictionary<string, string> publicJwk)
     {
-        var jwks = JsonSerializer.Serialize(
-            new Dictionary<string, object> { ["keys"] = new[] { publicJwk } },
-            Indented);
+        var jwks = JsonWebKeySetWriter.Write([publicJwk], indented: true);
         WriteFile(privatePemPath, privatePem, ownerOnly: true);
         WriteFile(jwksPath, jwks + "\n", ownerOnly: false);
     }

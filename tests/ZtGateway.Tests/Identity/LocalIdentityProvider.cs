@@ -68,13 +68,19 @@ internal sealed class LocalIdentityProvider : IAsyncDisposable
         return provider;
     }
 
-    public async Task StartAsync()
+    /// <summary>A quiet Kestrel app listening on <paramref name="url"/> (a loopback address), ready for its routes.</summary>
+    public static WebApplication CreateApp(string url)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        builder.WebHost.UseUrls(BaseUrl);
-        var app = builder.Build();
+        builder.WebHost.UseUrls(url);
+        return builder.Build();
+    }
+
+    public async Task StartAsync()
+    {
+        var app = CreateApp(BaseUrl);
         app.MapGet(PathPrefix + "/.well-known/openid-configuration", async (HttpContext context) =>
         {
             Interlocked.Increment(ref _discoveryRequests);

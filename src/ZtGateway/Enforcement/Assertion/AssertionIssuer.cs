@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
+using ZtGateway.KeySets;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
 
@@ -44,10 +45,10 @@ internal sealed class AssertionIssuer : IDisposable
         Settings = settings;
         _key = key;
         _time = time;
-        var kid = Thumbprint(key);
+        var publicJwk = JsonWebKeySetWriter.PublicJwk(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256);
         _encodedHeader = Encoding.ASCII.GetBytes(Base64UrlEncoder.Encode(
-            JsonSerializer.Serialize(new Dictionary<string, string> { ["alg"] = "ES256", ["kid"] = kid, ["typ"] = "JWT" })));
-        JwksJson = BuildJwks(key, kid);
+            JsonSerializer.Serialize(new Dictionary<string, string> { ["alg"] = "ES256", ["kid"] = publicJwk["kid"], ["typ"] = "JWT" })));
+        JwksJson = JsonWebKeySetWriter.Write([publicJwk]);
         var tenth = settings.Lifetime / 10;
         ReuseWindow = tenth < MaxReuse ? tenth : MaxReuse;
     }
@@ -201,30 +202,6 @@ internal sealed class AssertionIssuer : IDisposable
 
             chars[input.Length] = '.';
             Base64Url.EncodeToChars(sig, chars[(input.Length + 1)..]);
-        });
-    }
-
-    private static string Thumbprint(ECDsa key)
-    {
-        // RFC 7638: SHA-256 over the required members in lexicographic order.
-        var p = key.ExportParameters(false);
-        var canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" + Base64UrlEncoder.Encode(p.Q.X) + "\",\"y\":\"" + Base64UrlEncoder.Encode(p.Q.Y) + "\"}";
-        return Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
-    }
-
-    private static string BuildJwks(ECDsa key, string kid)
-    {
-        var p = key.ExportParameters(false);
-        return JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["keys"] = new[]
-            {
-                new Dictionary<string, string>
-                {
-                    ["kty"] = "EC", ["crv"] = "P-256", ["use"] = "sig", ["alg"] = "ES256", ["kid"] = kid,
-                    ["x"] = Base64UrlEncoder.Encode(p.Q.X), ["y"] = Base64UrlEncoder.Encode(p.Q.Y),
-                },
-            },
         });
     }
 

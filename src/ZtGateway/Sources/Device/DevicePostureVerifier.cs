@@ -55,7 +55,7 @@ internal sealed class DevicePostureVerifier : IDisposable
         {
             var source = issuer.JwksFile is not null
                 ? JwksKeySource.FromFile(issuer.JwksFile, timeProvider, logger)
-                : JwksKeySource.FromUri(new Uri(issuer.JwksUri!), backchannel, timeProvider, logger);
+                : JwksKeySource.FromUri("device issuer " + issuer.Issuer, new Uri(issuer.JwksUri!), backchannel, timeProvider, logger);
             source.KeysChanged += Clear;
             _issuers[issuer.Issuer] = source;
         }

@@ -1,6 +1,6 @@
-using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
+using ZtGateway.KeySets;
 
 namespace ZtGateway.Sources.Identity;
 
@@ -12,8 +12,10 @@ namespace ZtGateway.Sources.Identity;
 /// itself once the provider answers again.
 /// </summary>
 /// <remarks>
-/// Refresh pacing runs on the injected <see cref="TimeProvider"/> (IdentityModel's ConfigurationManager
-/// keeps its own clock), and every request goes through <see cref="MetadataResilience"/>.
+/// The key set is held by a <see cref="JsonWebKeySetCache"/>, which reads the discovery document (through
+/// <see cref="MetadataResilience"/>) before every fetch of its <c>jwks_uri</c>: the cache's refresh, unknown-<c>kid</c>
+/// throttle, last-good fallback, size cap and resilience pipeline are the ones every fetched key set of the
+/// gateway has, with the timings below, all on the injected <see cref="TimeProvider"/>.
 /// </remarks>
 internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
 {
@@ -24,8 +26,8 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     public static readonly TimeSpan KeyRefreshInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// After a failed first fetch, requests fail fast for this long instead of each queueing for a
-    /// provider that is down.
+    /// After a failed fetch, requests fail fast for this long (doubling while failures go on, up to
+    /// <see cref="MaxWarmUpPause"/>) instead of each queueing for a provider that is down.
     /// </summary>
     public static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(2);
 
@@ -36,13 +38,12 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     /// </summary>
     public static readonly TimeSpan AutomaticRefreshInterval = TimeSpan.FromHours(1);
 
-    /// <summary>Longest pause between two background attempts while no keys were ever loaded.</summary>
+    /// <summary>Longest pause between two attempts after failures in a row (the background warm-up's among them).</summary>
     public static readonly TimeSpan MaxWarmUpPause = TimeSpan.FromSeconds(30);
 
-    private readonly IDocumentRetriever _retriever;
+    private readonly MetadataDocumentRetriever _retriever;
+    private readonly JsonWebKeySetCache _keys;
     private readonly IssuerSigningKeyValidatorUsingConfiguration? _signingKeyCheck;
-    private readonly Lock _fetchLock = new();
-    private readonly CancellationTokenSource _disposing = new();
     private readonly string _authority;
     private readonly IReadOnlyList<string> _validIssuers;
     private readonly IReadOnlyList<string> _audiences;
@@ -50,14 +51,13 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     private readonly bool _requireHttpsMetadata;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private Task<bool>? _fetch;
-    private bool _warmUpStarted;
+
+    // The last discovery document read (JSON), and the parameters built from it and the key set held.
+    private string? _document;
     private CachedSnapshot? _current;
-    private string? _keyIds;
-    private string? _lastFailure;
-    private long _retryAfterTicks;
-    private long _lastKeyRefreshTicks = long.MinValue;
-    private long _nextAutomaticRefreshTicks = long.MaxValue;
+
+    // 1 once a key set was held (fetched or taken over): from then on a new set is a change.
+    private int _heldKeys;
 
     /// <summary>Creates the trust; nothing is fetched until <see cref="StartWarmUp"/> or the first token.</summary>
     /// <param name="name">The configured issuer name.</param>
@@ -65,10 +65,10 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     /// <param name="selectingIssuers"><c>iss</c> values that route a token here.</param>
     /// <param name="validIssuers"><c>iss</c> values accepted besides a discovery <c>issuer</c> equal to the authority.</param>
     /// <param name="audiences">Accepted <c>aud</c> values.</param>
-    /// <param name="requireHttpsMetadata">Refuse metadata over plain HTTP.</param>
-    /// <param name="httpClient">Backchannel client; its timeout bounds each attempt.</param>
+    /// <param name="requireHttpsMetadata">Refuse metadata and keys over plain HTTP.</param>
+    /// <param name="httpClient">Backchannel client of the discovery document and the key set.</param>
     /// <param name="clockSkew">Lifetime tolerance.</param>
-    /// <param name="timeProvider">Clock for lifetimes, refresh pacing and the circuit breaker.</param>
+    /// <param name="timeProvider">Clock for lifetimes, refresh pacing, the key set's resilience and the circuit breaker.</param>
     /// <param name="logger">Where metadata problems are reported.</param>
     /// <param name="signingKeyCheck">
     /// Extra check of the key that verified a token, called with the metadata the key came from; throws or
@@ -99,6 +99,30 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
         _signingKeyCheck = signingKeyCheck;
         MetadataAddress = authority.TrimEnd('/') + "/.well-known/openid-configuration";
         _retriever = new MetadataDocumentRetriever(httpClient, MetadataResilience.Create(timeProvider), requireHttpsMetadata);
+        _keys = new JsonWebKeySetCache("issuer " + name, ReadKeySetAddressAsync, httpClient, new JsonWebKeySetCacheOptions
+        {
+            RefreshInterval = AutomaticRefreshInterval,
+            RefreshInBackground = true,
+            UnknownKeyIdRefreshInterval = KeyRefreshInterval,
+            RetryAfterFailure = RetryAfterFailure,
+            MaxRetryAfterFailure = MaxWarmUpPause,
+            MaxResponseBytes = TokenValidator.MaxMetadataBytes,
+            RequireHttps = requireHttpsMetadata,
+            FetchTimeout = MetadataResilience.TotalTimeout,
+            AttemptTimeout = MetadataResilience.AttemptTimeout,
+            MaxRetryAttempts = MetadataResilience.MaxRetryAttempts,
+            RetryDelay = MetadataResilience.RetryDelay,
+            RetryServerErrors = true,
+            TimeProvider = timeProvider,
+        }, logger);
+        _keys.KeysChanged += () =>
+        {
+            // The first key set is no change for token caches: nothing was verified before it.
+            if (Interlocked.Exchange(ref _heldKeys, 1) == 1)
+            {
+                OnSigningKeysChanged();
+            }
+        };
     }
 
     /// <summary>Where discovery is read from.</summary>
@@ -112,12 +136,12 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     {
         get
         {
-            if (Volatile.Read(ref _current) is { } current)
+            if (_keys.Current is { } held)
             {
-                return new IssuerReadiness(Name, true, $"{current.KeyCount} signing key(s) from {MetadataAddress}");
+                return new IssuerReadiness(Name, true, $"{held.Keys.Count} signing key(s) from {MetadataAddress}");
             }
 
-            return Volatile.Read(ref _lastFailure) is { } failure
+            return _keys.LastFailure is { } failure
                 ? new IssuerReadiness(Name, false, "metadata unavailable: " + failure)
                 : new IssuerReadiness(Name, false, "metadata not fetched yet from " + MetadataAddress);
         }
@@ -126,10 +150,11 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     /// <inheritdoc />
     public override async ValueTask<TrustSnapshot> GetSnapshotAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _current) is { } current)
+        if (_keys.Current is not null)
         {
-            RefreshInBackgroundWhenDue();
-            return current.Snapshot;
+            // Refreshes in the background once due; the set held is returned at once.
+            var held = await _keys.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+            return Snapshot(held!);
         }
 
         return await BootstrapAsync(cancellationToken).ConfigureAwait(false);
@@ -138,26 +163,15 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     /// <inheritdoc />
     public override async ValueTask<bool> RefreshSigningKeysAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _current) is null)
+        if (_keys.Current is null)
         {
             return false;
-        }
-
-        var now = _timeProvider.GetUtcNow().UtcTicks;
-        var last = Interlocked.Read(ref _lastKeyRefreshTicks);
-        if (last != long.MinValue && now - last < KeyRefreshInterval.Ticks)
-        {
-            return false;
-        }
-
-        if (Interlocked.CompareExchange(ref _lastKeyRefreshTicks, now, last) != last)
-        {
-            return false; // another request is already refreshing
         }
 
         try
         {
-            var refreshed = await FetchAsync().WaitAsync(FetchTimeout, cancellationToken).ConfigureAwait(false);
+            var refreshed = await _keys.RefreshForUnknownKeyIdAsync(keyId: null, cancellationToken).AsTask()
+                .WaitAsync(FetchTimeout, cancellationToken).ConfigureAwait(false);
             if (refreshed)
             {
                 Log.SigningKeysRefreshed(_logger, Name);
@@ -173,21 +187,7 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     }
 
     /// <inheritdoc />
-    public override void StartWarmUp()
-    {
-        lock (_fetchLock)
-        {
-            if (_warmUpStarted)
-            {
-                return;
-            }
-
-            _warmUpStarted = true;
-        }
-
-        var stopping = _disposing.Token;
-        _ = Task.Run(() => WarmUpAsync(stopping), CancellationToken.None);
-    }
+    public override void StartWarmUp() => _keys.StartWarmUp();
 
     /// <inheritdoc />
     public override void AdoptKeysFrom(IssuerTrust previous)
@@ -195,11 +195,14 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
         if (previous is DiscoveryIssuerTrust other
             && string.Equals(other.MetadataAddress, MetadataAddress, StringComparison.Ordinal)
             && other._requireHttpsMetadata == _requireHttpsMetadata
-            && Volatile.Read(ref other._current) is { } held
-            && Volatile.Read(ref _current) is null)
+            && Volatile.Read(ref other._document) is { } document)
         {
-            // Parameters are rebuilt with this policy's issuers and audiences; only the provider's keys carry over.
-            Install(held.Configuration, held.FetchedAt);
+            // Parameters are rebuilt with this policy's issuers and audiences; only the provider's document and keys carry over.
+            Interlocked.CompareExchange(ref _document, document, null);
+            if (_keys.AdoptKeySetFrom(other._keys))
+            {
+                Volatile.Write(ref _heldKeys, 1);
+            }
         }
     }
 
@@ -208,8 +211,7 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     {
         if (disposing)
         {
-            _disposing.Cancel();
-            _disposing.Dispose();
+            _keys.Dispose();
         }
 
         base.Dispose(disposing);
@@ -217,134 +219,52 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
 
     private async ValueTask<TrustSnapshot> BootstrapAsync(CancellationToken cancellationToken)
     {
-        if (InRetryPause())
-        {
-            return TrustSnapshot.Refuse("issuer metadata unavailable");
-        }
-
+        JsonWebKeySetSnapshot? held;
         try
         {
-            await FetchAsync().WaitAsync(FetchTimeout, cancellationToken).ConfigureAwait(false);
+            held = await _keys.GetCurrentAsync(cancellationToken).AsTask().WaitAsync(FetchTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            PauseRetries();
             Log.MetadataUnavailable(_logger, Name, MetadataAddress, "timed out");
             return TrustSnapshot.Refuse("issuer metadata fetch timed out");
         }
 
-        return Volatile.Read(ref _current) is { } fetched
-            ? fetched.Snapshot
-            : TrustSnapshot.Refuse("issuer metadata unavailable: " + (Volatile.Read(ref _lastFailure) ?? "unknown error"));
+        return held is not null
+            ? Snapshot(held)
+            : TrustSnapshot.Refuse("issuer metadata unavailable: " + (_keys.LastFailure ?? "unknown error"));
     }
 
-    // Keeps trying in the background until keys are loaded, so a gateway started while its provider is
-    // down becomes ready on its own once the provider answers.
-    private async Task WarmUpAsync(CancellationToken stopping)
+    // Before every key set fetch: the discovery document names where the keys are.
+    private async ValueTask<Uri> ReadKeySetAddressAsync(CancellationToken cancellationToken)
     {
-        var pause = RetryAfterFailure;
-        try
+        var document = await _retriever.GetDocumentAsync(MetadataAddress, cancellationToken).ConfigureAwait(false);
+        var jwksUri = OpenIdConnectConfiguration.Create(document).JwksUri;
+        if (!Uri.TryCreate(jwksUri, UriKind.Absolute, out var address))
         {
-            while (Volatile.Read(ref _current) is null && !stopping.IsCancellationRequested)
-            {
-                if (await FetchAsync().ConfigureAwait(false))
-                {
-                    return;
-                }
+            throw new InvalidDataException("the discovery document names no absolute jwks_uri");
+        }
 
-                await Task.Delay(pause, _timeProvider, stopping).ConfigureAwait(false);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxWarmUpPause.Ticks));
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-        }
+        Volatile.Write(ref _document, document);
+        return address;
     }
 
-    private void RefreshInBackgroundWhenDue()
+    // The parameters of the set held, built once per fetched set (and discovery document).
+    private TrustSnapshot Snapshot(JsonWebKeySetSnapshot held)
     {
-        var now = _timeProvider.GetUtcNow().UtcTicks;
-        var due = Interlocked.Read(ref _nextAutomaticRefreshTicks);
-        if (now < due)
+        var document = Volatile.Read(ref _document);
+        if (Volatile.Read(ref _current) is { } built && ReferenceEquals(built.KeySet, held) && ReferenceEquals(built.Document, document))
         {
-            return;
+            return built.Snapshot;
         }
 
-        // Claiming the next slot first paces retries while the provider is down.
-        if (Interlocked.CompareExchange(ref _nextAutomaticRefreshTicks, now + KeyRefreshInterval.Ticks, due) == due)
+        var configuration = document is null ? new OpenIdConnectConfiguration() : OpenIdConnectConfiguration.Create(document);
+        configuration.JsonWebKeySet = held.KeySet;
+        foreach (var key in held.Keys)
         {
-            _ = FetchAsync();
-        }
-    }
-
-    // One fetch at a time: concurrent callers share the one in flight.
-    private Task<bool> FetchAsync()
-    {
-        lock (_fetchLock)
-        {
-            if (_fetch is { IsCompleted: false } running)
-            {
-                return running;
-            }
-
-            var fetch = Task.Run(FetchOnceAsync, CancellationToken.None);
-            _fetch = fetch;
-            return fetch;
-        }
-    }
-
-    private async Task<bool> FetchOnceAsync()
-    {
-        CancellationToken stopping;
-        try
-        {
-            stopping = _disposing.Token;
-        }
-        catch (ObjectDisposedException)
-        {
-            return false;
+            configuration.SigningKeys.Add(key);
         }
 
-        try
-        {
-            var configuration = await OpenIdConnectConfigurationRetriever.GetAsync(MetadataAddress, _retriever, stopping).ConfigureAwait(false);
-            if (configuration.SigningKeys.Count == 0)
-            {
-                // Installing an empty set would drop keys that still work; keep the last good ones.
-                return Fail("the key set has no usable signing keys");
-            }
-
-            Install(configuration, _timeProvider.GetUtcNow());
-            return true;
-        }
-        catch (Exception ex) when (!stopping.IsCancellationRequested)
-        {
-            return Fail(Describe(ex));
-        }
-        catch (Exception)
-        {
-            return false; // disposed while fetching
-        }
-    }
-
-    private bool Fail(string reason)
-    {
-        Volatile.Write(ref _lastFailure, reason);
-        if (Volatile.Read(ref _current) is null)
-        {
-            PauseRetries();
-        }
-
-        Log.MetadataUnavailable(_logger, Name, MetadataAddress, reason);
-        return false;
-    }
-
-    private void PauseRetries() => Interlocked.Exchange(ref _retryAfterTicks, (_timeProvider.GetUtcNow() + RetryAfterFailure).UtcTicks);
-
-    private bool InRetryPause() => _timeProvider.GetUtcNow().UtcTicks < Interlocked.Read(ref _retryAfterTicks);
-
-    private void Install(OpenIdConnectConfiguration configuration, DateTimeOffset fetchedAt)
-    {
         var issuers = new List<string>(_validIssuers);
         var advertised = configuration.Issuer;
         if (!string.IsNullOrEmpty(advertised)
@@ -354,37 +274,19 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
             issuers.Add(advertised);
         }
 
-        var parameters = ValidationParametersFactory.Create(issuers, _audiences, configuration.SigningKeys, _clockSkew, _timeProvider);
+        var parameters = ValidationParametersFactory.Create(issuers, _audiences, held.Keys, _clockSkew, _timeProvider);
         if (_signingKeyCheck is { } check)
         {
             // Keys come from explicit parameters, so IdentityModel passes no configuration: hand over this one.
             parameters.IssuerSigningKeyValidatorUsingConfiguration = (key, token, tvp, _) => check(key, token, tvp, configuration);
         }
 
-        var keyIds = string.Join('\n', configuration.SigningKeys.Select(k => k.KeyId ?? string.Empty).Order(StringComparer.Ordinal));
-        var previousKeyIds = Interlocked.Exchange(ref _keyIds, keyIds);
-        Volatile.Write(ref _current, new CachedSnapshot(configuration, fetchedAt, new TrustSnapshot(parameters, null), configuration.SigningKeys.Count));
-        Volatile.Write(ref _lastFailure, null);
-        Interlocked.Exchange(ref _nextAutomaticRefreshTicks, (fetchedAt + AutomaticRefreshInterval).UtcTicks);
-        if (previousKeyIds is not null && !string.Equals(previousKeyIds, keyIds, StringComparison.Ordinal))
-        {
-            OnSigningKeysChanged();
-        }
+        var snapshot = new TrustSnapshot(parameters, null);
+        Volatile.Write(ref _current, new CachedSnapshot(held, document, snapshot));
+        return snapshot;
     }
 
-    private static string Describe(Exception ex)
-    {
-        // Wrapped transport errors say what actually happened in their innermost exception.
-        var inner = ex;
-        while (inner.InnerException is not null)
-        {
-            inner = inner.InnerException;
-        }
-
-        return inner.GetType().Name + ": " + inner.Message;
-    }
-
-    private sealed record CachedSnapshot(OpenIdConnectConfiguration Configuration, DateTimeOffset FetchedAt, TrustSnapshot Snapshot, int KeyCount);
+    private sealed record CachedSnapshot(JsonWebKeySetSnapshot KeySet, string? Document, TrustSnapshot Snapshot);
 
     private static partial class Log
     {

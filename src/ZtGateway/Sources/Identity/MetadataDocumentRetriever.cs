@@ -5,9 +5,8 @@ using Polly;
 namespace ZtGateway.Sources.Identity;
 
 /// <summary>
-/// Reads discovery documents and key sets over HTTP through the issuer's <see cref="MetadataResilience"/>
-/// pipeline; IdentityModel's <see cref="Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectConfigurationRetriever"/>
-/// parses what it returns.
+/// Reads an issuer's discovery document over HTTP through its <see cref="MetadataResilience"/> pipeline; the key
+/// set the document names is fetched by the issuer's <see cref="ZtGateway.KeySets.JsonWebKeySetCache"/>.
 /// </summary>
 internal sealed class MetadataDocumentRetriever : IDocumentRetriever
 {

@@ -7,10 +7,11 @@ using Polly.Timeout;
 namespace ZtGateway.Sources.Identity;
 
 /// <summary>
-/// The resilience pipeline every issuer metadata and JWKS request goes through: a total budget, retries
+/// The resilience pipeline every discovery document request goes through: a total budget, retries
 /// with jittered exponential backoff, a circuit breaker and a per-attempt timeout (outermost first, the
 /// order of the standard HTTP resilience pipeline). One pipeline per issuer, so one provider's outage
-/// never opens another's circuit.
+/// never opens another's circuit. The issuer's key set fetches use the same budget, retries and attempt
+/// timeout in the pipeline of its <see cref="ZtGateway.KeySets.JsonWebKeySetCache"/>.
 /// </summary>
 internal static class MetadataResilience
 {

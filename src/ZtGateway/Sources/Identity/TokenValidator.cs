@@ -23,7 +23,7 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
     private const string EntraDefaultInstance = "https://login.microsoftonline.com/";
 
     /// <summary>Largest discovery document or key set read from a provider.</summary>
-    private const int MaxMetadataBytes = 1024 * 1024;
+    internal const int MaxMetadataBytes = 1024 * 1024;
 
     private readonly JsonWebTokenHandler _handler = new();
     private readonly Dictionary<string, IssuerTrust> _trustsByIssuer = new(StringComparer.Ordinal);

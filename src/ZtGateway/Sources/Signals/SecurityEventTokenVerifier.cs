@@ -44,7 +44,7 @@ internal sealed class SecurityEventTokenVerifier : IDisposable
         {
             var keys = transmitter.JwksFile is not null
                 ? JwksKeySource.FromFile(transmitter.JwksFile, timeProvider, logger)
-                : JwksKeySource.FromUri(new Uri(transmitter.JwksUri!), backchannel, timeProvider, logger);
+                : JwksKeySource.FromUri("signal transmitter " + transmitter.Issuer, new Uri(transmitter.JwksUri!), backchannel, timeProvider, logger);
             _transmitters[transmitter.Issuer] = (transmitter, keys);
         }
     }
