@@ -77,6 +77,17 @@ public sealed class LayeringTests
     }
 
     [Theory]
+    [InlineData(typeof(ZtGateway.KeySets.JsonWebKeySetCache), "ztgw")]
+    [InlineData(typeof(ZtGateway.KeySets.JsonWebKeySetCache), "ZtGateway")]
+    [InlineData(typeof(ZtGateway.KeySets.JsonWebKeySetCache), "ZtGateway.Policy")]
+    [InlineData(typeof(ZtGateway.KeySets.JsonWebKeySetCache), "ZtGateway.Upstream")]
+    [InlineData(typeof(ZtGateway.Upstream.ZtGatewayAssertionOptions), "ZtGateway")]
+    [InlineData(typeof(ZtGateway.Upstream.ZtGatewayAssertionOptions), "ZtGateway.Policy")]
+    [InlineData(typeof(GatewayHost), "ZtGateway.Upstream")]
+    public void Libraries_StandOnTheirOwn(Type library, string assembly) =>
+        Assert.DoesNotContain(library.Assembly.GetReferencedAssemblies(), a => a.Name == assembly);
+
+    [Theory]
     [InlineData("ZtGateway.Sources")]
     [InlineData("ZtGateway.Enforcement")]
     [InlineData("ZtGateway.Hosting")]
