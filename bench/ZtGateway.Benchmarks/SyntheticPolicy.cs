@@ -13,10 +13,10 @@ internal static class SyntheticPolicy
         {
             var name = "seg" + s;
             var neighbour = "seg" + ((s + 1) % segments);
-            var routes = new List<RouteConfig>(routesPerSegment);
+            var routes = new List<PolicyRoute>(routesPerSegment);
             for (var r = 0; r < routesPerSegment; r++)
             {
-                routes.Add(new RouteConfig
+                routes.Add(new PolicyRoute
                 {
                     Id = $"r{r}",
                     Service = "svc",

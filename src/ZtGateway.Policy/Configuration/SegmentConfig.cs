@@ -24,7 +24,7 @@ public sealed record SegmentConfig
     public IReadOnlyDictionary<string, ServiceConfig> Services { get; init; } = new Dictionary<string, ServiceConfig>();
 
     /// <summary>The route table, in file order.</summary>
-    public IReadOnlyList<RouteConfig> Routes { get; init; } = [];
+    public IReadOnlyList<PolicyRoute> Routes { get; init; } = [];
 
     /// <summary>Absolute path of the file.</summary>
     public required string FilePath { get; init; }
@@ -129,8 +129,8 @@ public sealed record ServiceConfig
     public SourceLocation Location { get; init; } = SourceLocation.None;
 }
 
-/// <summary>One entry of <c>routes:</c>.</summary>
-public sealed record RouteConfig
+/// <summary>One entry of <c>routes:</c>: a route of the policy (not a YARP route; the gateway gives YARP one catch-all route per listener).</summary>
+public sealed record PolicyRoute
 {
     /// <summary>Route id, unique in the segment. Required.</summary>
     public required string Id { get; init; }

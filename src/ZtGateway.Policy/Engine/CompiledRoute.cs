@@ -12,7 +12,7 @@ internal sealed class CompiledRoute
 
     /// <summary>Compiles <paramref name="config"/> of segment <paramref name="segment"/>.</summary>
     /// <exception cref="ArgumentException">The path template cannot be parsed.</exception>
-    public CompiledRoute(SegmentConfig segment, RouteConfig config, int order, SourceSegments sources)
+    public CompiledRoute(SegmentConfig segment, PolicyRoute config, int order, SourceSegments sources)
     {
         Config = config;
         Order = order;
@@ -55,7 +55,7 @@ internal sealed class CompiledRoute
     }
 
     /// <summary>The route as written.</summary>
-    public RouteConfig Config { get; }
+    public PolicyRoute Config { get; }
 
     /// <summary>Route id.</summary>
     public string Id => Config.Id;

@@ -12,9 +12,9 @@ internal sealed class RouteMapper(NodeReader reader, IReadOnlyDictionary<string,
     /// <summary>Every <c>from</c> entry read so far, for resolution once all segment files are known.</summary>
     public IReadOnlyList<FromReference> FromReferences => fromReferences;
 
-    public IReadOnlyList<RouteConfig> ReadRoutes(Node? node)
+    public IReadOnlyList<PolicyRoute> ReadRoutes(Node? node)
     {
-        var routes = new List<RouteConfig>();
+        var routes = new List<PolicyRoute>();
         var sequence = reader.Sequence(node, "routes");
         var ids = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
         for (var i = 0; i < (sequence?.Items.Count ?? 0); i++)
@@ -58,7 +58,7 @@ internal sealed class RouteMapper(NodeReader reader, IReadOnlyDictionary<string,
         return methods;
     }
 
-    private RouteConfig? ReadRoute(Node node, int index, Dictionary<string, SourceLocation> ids)
+    private PolicyRoute? ReadRoute(Node node, int index, Dictionary<string, SourceLocation> ids)
     {
         var map = reader.Mapping(node, "routes entry");
         if (map is null)
@@ -98,7 +98,7 @@ internal sealed class RouteMapper(NodeReader reader, IReadOnlyDictionary<string,
 
         var deny = rules.ReadRules(scoped.Sequence(map.Get("deny"), "deny"), isAllow: false);
         map.Complete(where);
-        return new RouteConfig
+        return new PolicyRoute
         {
             Id = id ?? string.Empty,
             Match = match ?? new RouteMatchConfig { Path = string.Empty },

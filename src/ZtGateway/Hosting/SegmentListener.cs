@@ -10,7 +10,6 @@ using ZtGateway.Runtime;
 using ZtGateway.Sources.Continuous;
 using ZtGateway.Sources.Detection;
 using ZtGateway.Telemetry;
-using YarpRoute = Yarp.ReverseProxy.Configuration.RouteConfig;
 
 namespace ZtGateway.Hosting;
 
@@ -93,7 +92,7 @@ internal sealed class SegmentListener : IAsyncDisposable
 
     // Route matching belongs to the policy engine (one implementation, shared with explain and test); YARP
     // only needs one route to enter its pipeline, and the enforcement stage reassigns the decided cluster.
-    private static YarpRoute CatchAllRoute(string segment) => new()
+    private static RouteConfig CatchAllRoute(string segment) => new()
     {
         RouteId = "ztgw-" + segment,
         ClusterId = ClusterIds.Unrouted,

@@ -17,7 +17,7 @@ internal static class TestPolicy
         Version = "test",
     };
 
-    public static SegmentConfig Segment(string name, params RouteConfig[] routes) => new()
+    public static SegmentConfig Segment(string name, params PolicyRoute[] routes) => new()
     {
         Name = name,
         Listen = "http://127.0.0.1:0",
@@ -39,7 +39,7 @@ internal static class TestPolicy
             },
         };
 
-    public static RouteConfig Route(string id, string path, params RuleConfig[] allow) => new()
+    public static PolicyRoute Route(string id, string path, params RuleConfig[] allow) => new()
     {
         Id = id,
         Match = new RouteMatchConfig { Path = path },
@@ -47,10 +47,10 @@ internal static class TestPolicy
         Allow = allow,
     };
 
-    public static RouteConfig WithMethods(this RouteConfig route, params string[] methods) =>
+    public static PolicyRoute WithMethods(this PolicyRoute route, params string[] methods) =>
         route with { Match = route.Match with { Methods = methods } };
 
-    public static RouteConfig WithDeny(this RouteConfig route, params RuleConfig[] deny) => route with { Deny = deny };
+    public static PolicyRoute WithDeny(this PolicyRoute route, params RuleConfig[] deny) => route with { Deny = deny };
 
     public static RuleConfig Users(
         string name, string[]? from, string[]? groups = null, string[]? roles = null, string[]? subjects = null) => new()
