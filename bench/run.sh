@@ -114,9 +114,21 @@ sed -i "s#^audit: .*#audit: { sinks: [\"file:$work/audit-denies.jsonl\"], allows
 dotnet "$root/src/ZtGateway.Cli/bin/Release/net10.0/ztgw.dll" run --config "$work/gw-denies/gateway.yaml" >"$work/gateway-denies.out" 2>"$work/gateway-denies.log" &
 denies_pid=$!; pids+=("$denies_pid")
 
+# BASELINE=path/to/ztgw.dll (an earlier build) adds gateway-baseline: the same policy, keys and token on that build, in
+# the same interleaved rounds, so a change is compared with what it changed on the same machine at the same time.
+if [ -n "${BASELINE:-}" ]; then
+  cp -r "$work/gw" "$work/gw-baseline"
+  sed -i "s#listen: http://$GATEWAY#listen: http://127.0.0.1:18087#; s#listen: http://127.0.0.1:18084#listen: http://127.0.0.1:18088#" "$work/gw-baseline/segments/"*.yaml
+  sed -i "s#^audit: .*#audit: { sinks: [\"file:$work/audit-baseline.jsonl\"] }#" "$work/gw-baseline/gateway.yaml"
+  dotnet "$BASELINE" run --config "$work/gw-baseline/gateway.yaml" >"$work/gateway-baseline.out" 2>"$work/gateway-baseline.log" &
+  baseline_pid=$!; pids+=("$baseline_pid")
+fi
+
 wait_for() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no answer from $1" >&2; exit 1; }
 wait_for "http://$UPSTREAM/"; wait_for "http://$NGINX/"; wait_for "http://$BARE/"; wait_for "http://$GATEWAY/"; wait_for "http://$DENIES/"
-for gw in "$GATEWAY" "$DENIES"; do
+gateways=("$GATEWAY" "$DENIES")
+if [ -n "${BASELINE:-}" ]; then wait_for "http://127.0.0.1:18087/"; gateways+=("127.0.0.1:18087"); fi
+for gw in "${gateways[@]}"; do
   status=$(curl -s -o /dev/null -w '%{http_code}' "http://$gw/x" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture")
   [ "$status" = 200 ] || { echo "the gateway on $gw refused the benchmark request ($status); see $work/gateway*.log" >&2; exit 1; }
 done
@@ -164,6 +176,9 @@ wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "http://$BARE/x" >/dev/null
 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture" "http://$GATEWAY/x" >/dev/null
 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture" "http://$DENIES/x" >/dev/null
 ZTGW_TOKENS="$work/tokens.txt" wrk -t1 -c"$CONNECTIONS" -d3s -H "X-Device-Posture: $posture" -s "$work/distinct.lua" "http://$GATEWAY/x" >/dev/null
+if [ -n "${BASELINE:-}" ]; then
+  wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture" "http://127.0.0.1:18087/x" >/dev/null
+fi
 
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
@@ -173,6 +188,9 @@ for round in $(seq 1 "$ROUNDS"); do
   measure gateway-reused "http://$GATEWAY/x" "$gw_pid" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture"
   ZTGW_TOKENS="$work/tokens.txt" measure gateway-distinct "http://$GATEWAY/x" "$gw_pid" -H "X-Device-Posture: $posture" -s "$work/distinct.lua"
   measure gateway-denies-only "http://$DENIES/x" "$denies_pid" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture"
+  if [ -n "${BASELINE:-}" ]; then
+    measure gateway-baseline "http://127.0.0.1:18087/x" "$baseline_pid" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture"
+  fi
 done
 
 audited=$(wc -l <"$work/audit.jsonl")
