@@ -19,6 +19,9 @@ public sealed record GatewaySettings
 
     /// <summary>The <c>gateway.limits</c> section: how many refusals one source may cause.</summary>
     public LimitsSettings Limits { get; init; } = new();
+
+    /// <summary>The <c>gateway.sharedState</c> section; null (the default) when this process keeps its state alone.</summary>
+    public SharedStateSettings? SharedState { get; init; }
 }
 
 /// <summary>

@@ -133,6 +133,7 @@ internal sealed partial class GatewayFileMapper
             StateDir = reader.ResolvedPath(map.Get("stateDir"), "gateway.stateDir", baseDirectory) ?? settings.StateDir,
             Management = management,
             Limits = ReadLimits(map.Get("limits")),
+            SharedState = ReadSharedState(map.Get("sharedState")),
         };
         map.Complete("'gateway'");
         return (settings, policyDirLocation, policyDirUsable, listen);

@@ -8,6 +8,7 @@ using ZtGateway.Policy.Engine;
 using ZtGateway.Policy.Loading;
 using ZtGateway.Runtime;
 using ZtGateway.Sources.Continuous;
+using ZtGateway.Sources.Continuous.Shared;
 using ZtGateway.Sources.Detection;
 using ZtGateway.Sources.Device;
 using ZtGateway.Sources.Identity;
@@ -34,6 +35,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     private Task _watcher = Task.CompletedTask;
     private ManagementListener? _management;
     private ContinuousEvaluation? _continuous;
+    private RedisStateShare? _share;
     private LateralMovementDetector? _detector;
     private SignalReceiver? _signals;
     private volatile string[] _openSegments = [];
@@ -58,6 +60,12 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     public Uri? ManagementAddress => _management?.Address;
 
     public IReadOnlyCollection<string> OpenSegments => _openSegments;
+
+    public SharedStateStatus? SharedState => _share is not { } share
+        ? null
+        : new SharedStateStatus(share.Connected, share.Connected
+            ? $"{share.Settings.RedactedRedis} (prefix {share.Settings.Prefix})"
+            : $"{share.Settings.RedactedRedis} is unreachable; serving with the state this gateway holds");
 
     /// <summary>Bound address of each served segment's listener.</summary>
     public IReadOnlyDictionary<string, Uri> Listeners => _listeners.ToDictionary(l => l.Segment, l => l.Addresses[0], StringComparer.Ordinal);
@@ -158,7 +166,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         }
 
         var telemetry = GatewayTelemetry.Create(policy.Gateway.Telemetry, string.Join(',', segments.Select(s => s.Name)),
-            processMeters: [AuditTrail.MeterName]);
+            processMeters: [AuditTrail.MeterName, RedisStateShare.MeterName]);
         if (telemetry.Export is { } export)
         {
             Log.TracesExported(logger, export.Description);
@@ -176,6 +184,12 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             await host.DisposeAsync();
             var location = new SourceLocation(configPath, 1, 1);
             return (null, [new Diagnostic(DiagnosticSeverity.Error, location, $"gateway.stateDir {policy.Gateway.Gateway.StateDir}: {ex.Message}")]);
+        }
+
+        // One memory for every gateway naming the same Redis: an unreachable Redis is an outage, not a refused start.
+        if (policy.Gateway.Gateway.SharedState is { } shared)
+        {
+            host._share = await RedisStateShare.StartAsync(shared, host._continuous, options.TimeProvider, loggerFactory, options.SharedStatePoll);
         }
 
         // The feeds of continuous evaluation: the detector starts from the baseline the state file kept.
@@ -319,6 +333,11 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         }
 
         _signals?.Dispose();
+        if (_share is not null)
+        {
+            await _share.DisposeAsync();
+        }
+
         _continuous?.Dispose();
 
         State.Current.Dispose();

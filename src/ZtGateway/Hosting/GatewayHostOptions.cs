@@ -26,6 +26,9 @@ internal sealed record GatewayHostOptions
     /// <summary>Upstream timeout, retries and circuit breakers. Defaults to <see cref="UpstreamResilienceOptions"/>' defaults.</summary>
     public UpstreamResilienceOptions Resilience { get; init; } = new();
 
+    /// <summary>How often the shared state is read without an announcement (<c>gateway.sharedState</c>). Defaults to 1 second.</summary>
+    public TimeSpan? SharedStatePoll { get; init; }
+
     /// <summary>Where logs go; null logs to the console.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 }

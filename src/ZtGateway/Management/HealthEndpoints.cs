@@ -41,6 +41,11 @@ internal static class Readiness
             checks.Add(new("listeners", false, "no segment listener is open yet"));
         }
 
+        if (status.SharedState is { } shared)
+        {
+            checks.Add(new("shared-state", shared.Connected, shared.Detail));
+        }
+
         // An issuer whose keys never loaded would refuse every token it issued.
         foreach (var issuer in state.Tokens.GetReadiness())
         {

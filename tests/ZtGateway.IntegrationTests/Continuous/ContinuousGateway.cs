@@ -16,16 +16,20 @@ public sealed class ContinuousGateway : IAsyncDisposable
 {
     private readonly ListLoggerProvider _logs = new();
 
-    private ContinuousGateway(string directory, FakeTimeProvider time)
+    private ContinuousGateway(string directory, FakeTimeProvider time, string segment)
     {
         Directory = directory;
         Time = time;
+        Segment = segment;
     }
 
-    public static string GatewayYaml(string detection = "") => """
+    /// <param name="detection">A top-level <c>detection:</c> section, or empty.</param>
+    /// <param name="sharedState">The lines of a <c>gateway.sharedState</c> section, indented under <c>gateway:</c>, or empty.</param>
+    public static string GatewayYaml(string detection = "", string sharedState = "") => """
         gateway:
           policyDir: segments
           stateDir: state
+        """ + "\n" + sharedState + """
           management:
             listen: http://127.0.0.1:0
         identity:
@@ -56,6 +60,9 @@ public sealed class ContinuousGateway : IAsyncDisposable
 
     public string Directory { get; }
 
+    /// <summary>The segment whose listener this gateway opens, or <c>all</c>.</summary>
+    public string Segment { get; }
+
     public FakeTimeProvider Time { get; }
 
     internal GatewayHost Host { get; private set; } = null!;
@@ -72,11 +79,11 @@ public sealed class ContinuousGateway : IAsyncDisposable
     public HttpClient Management() => new() { BaseAddress = Host.ManagementAddress, Timeout = TimeSpan.FromSeconds(30) };
 
     public static async Task<ContinuousGateway> StartAsync(TestIdentity identity, TestTransmitter transmitter, IReadOnlyDictionary<string, string> segments,
-        TestDevices? devices = null, string detection = "")
+        TestDevices? devices = null, string detection = "", string sharedState = "", string segment = "all")
     {
-        var directory = TestGateway.CreateConfig(identity, segments, GatewayYaml(detection), devices);
+        var directory = TestGateway.CreateConfig(identity, segments, GatewayYaml(detection, sharedState), devices);
         transmitter.WriteJwks(Path.Combine(directory, "keys", "signals.jwks.json"));
-        var gateway = new ContinuousGateway(directory, new FakeTimeProvider(DateTimeOffset.UtcNow));
+        var gateway = new ContinuousGateway(directory, new FakeTimeProvider(DateTimeOffset.UtcNow), segment);
         await gateway.StartHostAsync();
         return gateway;
     }
@@ -151,6 +158,7 @@ public sealed class ContinuousGateway : IAsyncDisposable
         var (host, diagnostics) = await GatewayHost.StartAsync(new GatewayHostOptions
         {
             ConfigPath = Path.Combine(Directory, "gateway.yaml"),
+            Segment = Segment,
             TimeProvider = Time,
             WatchForChanges = false,
             LoggerFactory = LoggerFactory.Create(l => l.SetMinimumLevel(LogLevel.Information).AddProvider(_logs)),

@@ -91,4 +91,53 @@ public sealed class QuarantineStoreTests
 
         Assert.False(store.IsQuarantined(QuarantineTargets.Device, "laptop-7", T.AddMinutes(11)));
     }
+
+    // Gateways sharing state may receive a hold and the release that lifted it in either order: the release wins.
+    [Theory]
+    [InlineData(QuarantineOrigins.Admin, QuarantineOrigins.Admin)]
+    [InlineData(QuarantineOrigins.Detection, QuarantineOrigins.Detection)]
+    [InlineData(QuarantineOrigins.Admin, null)]
+    [InlineData(QuarantineOrigins.Detection, null)]
+    public void AReleaseAndTheHoldItLifted_InEitherOrder_LeaveTheTargetFree(string origin, string? releaseOrigin)
+    {
+        var inOrder = new QuarantineStore();
+        inOrder.Apply(Hold(origin, T, until: T.AddHours(2)));
+        inOrder.Apply(Release(releaseOrigin, T.AddMinutes(1)));
+        var late = new QuarantineStore();
+        late.Apply(Release(releaseOrigin, T.AddMinutes(1)));
+        late.Apply(Hold(origin, T, until: T.AddHours(2)));
+
+        Assert.False(inOrder.IsQuarantined(QuarantineTargets.Device, "laptop-7", T.AddMinutes(2)));
+        Assert.False(late.IsQuarantined(QuarantineTargets.Device, "laptop-7", T.AddMinutes(2)));
+    }
+
+    [Fact]
+    public void AHold_PlacedAfterARelease_Applies()
+    {
+        var store = new QuarantineStore();
+        store.Apply(Release(null, T));
+        store.Apply(Hold(QuarantineOrigins.Admin, T.AddMinutes(1)));
+
+        Assert.True(store.IsQuarantined(QuarantineTargets.Device, "laptop-7", T.AddMinutes(2)));
+    }
+
+    [Fact]
+    public void TheLiveRecords_CarryRecentReleases_SoAnotherStoreKeepsTheHoldLifted()
+    {
+        var store = new QuarantineStore();
+        store.Apply(Hold(QuarantineOrigins.Admin, T));
+        store.Apply(Release(QuarantineOrigins.Admin, T.AddMinutes(1)));
+
+        var live = store.Live(T.AddMinutes(2), TimeSpan.FromMinutes(11));
+        var other = new QuarantineStore();
+        foreach (var record in live)
+        {
+            other.Apply(record);
+        }
+
+        other.Apply(Hold(QuarantineOrigins.Admin, T)); // the stale hold, republished by a gateway that missed the release
+
+        Assert.False(other.IsQuarantined(QuarantineTargets.Device, "laptop-7", T.AddMinutes(3)));
+        Assert.DoesNotContain(store.Live(T.AddDays(2), TimeSpan.FromMinutes(11)), r => r.Type == JournalRecordTypes.Release);
+    }
 }

@@ -26,6 +26,8 @@ internal sealed partial class ContinuousEvaluation : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _commit = new();
+    private readonly HashSet<(string Source, string Destination)> _pairs = [];
+    private IStateShare? _share;
 
     private ContinuousEvaluation(ILivePolicy context, StateJournal journal, TimeProvider time, ILogger logger)
     {
@@ -119,6 +121,7 @@ internal sealed partial class ContinuousEvaluation : IDisposable
             Log.Replayed(logger, journal.FilePath, records.Count, continuous.Revocations.Revocations.Count, continuous.Quarantines.Active(now).Count);
             continuous.LearningSince = learningSince.Value;
             continuous.LearnedPairs = pairs;
+            continuous._pairs.UnionWith(pairs);
             return continuous;
         }
         catch
@@ -178,11 +181,14 @@ internal sealed partial class ContinuousEvaluation : IDisposable
 
             // Applied even when the disk refused it: tightening must not wait for storage, and a lost
             // release errs on the safe side after a restart.
-            if (!Revocations.Apply(record))
+            if (!Revocations.Apply(record) && !Quarantines.Apply(record) && record.Type == JournalRecordTypes.Pair)
             {
-                Quarantines.Apply(record);
+                _pairs.Add((record.SourceSegment!, record.DestinationSegment!));
             }
         }
+
+        // Every change goes to the other gateways too; the share keeps it until the shared store has it.
+        _share?.Publish(record);
 
         if (AuditedAs(record.Type) is { } change)
         {
@@ -199,6 +205,93 @@ internal sealed partial class ContinuousEvaluation : IDisposable
         }
 
         return persisted;
+    }
+
+    /// <summary>
+    /// Shares every change from now on through <paramref name="share"/> (the other gateways of the deployment), and
+    /// takes theirs through <see cref="ApplyRemote"/>.
+    /// </summary>
+    public void Share(IStateShare share)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        _share = share;
+    }
+
+    /// <summary>
+    /// Applies a change accepted by another gateway: written to this gateway's state file (which mirrors the shared
+    /// state, so it is in force after a restart even without the shared store) and applied. It was audited where it
+    /// was accepted, so it is not audited again. The record must have passed <see cref="JournalRecordCheck"/>.
+    /// </summary>
+    public void ApplyRemote(JournalRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        lock (_commit)
+        {
+            try
+            {
+                _journal.Append(record);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                Log.PersistFailed(_logger, _journal.FilePath, record.Type, ex);
+            }
+
+            Replay.Apply(record, _time.GetUtcNow());
+            if (Revocations.Apply(record) || Quarantines.Apply(record))
+            {
+                return;
+            }
+
+            if (record.Type == JournalRecordTypes.Pair)
+            {
+                _pairs.Add((record.SourceSegment!, record.DestinationSegment!));
+            }
+            else if (record.Type == JournalRecordTypes.Learning && record.At < LearningSince)
+            {
+                LearningSince = record.At.Value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The records that rebuild everything in force at <paramref name="now"/>: the detector's baseline, revocations and
+    /// step-up demands, quarantines and recent releases, and the ids of signals still remembered. Replaying them in any
+    /// order, on any gateway, gives the same tables.
+    /// </summary>
+    public IReadOnlyList<JournalRecord> LiveRecords(DateTimeOffset now)
+    {
+        lock (_commit)
+        {
+            return
+            [
+                new JournalRecord { Type = JournalRecordTypes.Learning, Time = now, At = LearningSince },
+                .. _pairs.Select(p => new JournalRecord { Type = JournalRecordTypes.Pair, Time = now, SourceSegment = p.Source, DestinationSegment = p.Destination }),
+                .. Revocations.Live(now),
+                .. Quarantines.Live(now, Replay.Retention),
+                .. Replay.Live(now),
+            ];
+        }
+    }
+
+    /// <summary>
+    /// Claims the id of an accepted signal here and, when the state is shared, for the whole deployment: false when
+    /// this gateway or another one already accepted it. While the shared store is unreachable the claim is local.
+    /// </summary>
+    public async ValueTask<bool> TryClaimSignalAsync(string issuer, string id, DateTimeOffset issuedAt, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        if (!Replay.TryClaim(issuer, id, issuedAt, now))
+        {
+            return false;
+        }
+
+        if (_share is { } share && await share.TryClaimAsync(issuer, id, issuedAt + Replay.Retention - now, cancellationToken) == false)
+        {
+            Replay.Unclaim(issuer, id);
+            return false;
+        }
+
+        return true;
     }
 
     // The changes to what is in force are audited; the detector's baseline and the ids of signals that changed nothing are not.

@@ -49,6 +49,11 @@ internal sealed class QuarantineStore
     // The time of the last compliance event applied per device, kept after a release, so that an older
     // event delivered late cannot undo a newer one.
     private readonly Dictionary<QuarantineKey, DateTimeOffset> _signalClock = [];
+
+    // The latest release per target and origin ("*" for a release of every hold), so that a hold that began before
+    // it, delivered late (from another gateway, or republished after an outage), does not come back. The signal
+    // origin is ordered by _signalClock instead.
+    private readonly Dictionary<(QuarantineKey Key, string Origin), DateTimeOffset> _released = [];
     private volatile Dictionary<QuarantineKey, QuarantineHold[]> _holds = [];
 
     /// <summary>True when nothing is quarantined (expired holds may still count until the next change).</summary>
@@ -90,9 +95,13 @@ internal sealed class QuarantineStore
             .ThenBy(e => e.Id, StringComparer.Ordinal),
     ];
 
+    /// <summary>How long a release is remembered, so that an older hold delivered late stays lifted.</summary>
+    public static readonly TimeSpan ReleaseRetention = TimeSpan.FromDays(1);
+
     /// <summary>
-    /// The records that rebuild this table at <paramref name="now"/> (for compacting the state file): every
-    /// active hold, and the compliance-event times that still matter (within <paramref name="ordering"/>).
+    /// The records that rebuild this table at <paramref name="now"/> (for compacting the state file, and for
+    /// republishing to the shared state): every active hold, the compliance-event times that still matter (within
+    /// <paramref name="ordering"/>), and the releases of the last <see cref="ReleaseRetention"/>.
     /// </summary>
     public IReadOnlyList<JournalRecord> Live(DateTimeOffset now, TimeSpan ordering)
     {
@@ -124,9 +133,22 @@ internal sealed class QuarantineStore
                 }
             }
 
+            foreach (var ((key, origin), at) in _released)
+            {
+                if (at > now - ReleaseRetention)
+                {
+                    records.Add(new JournalRecord
+                    {
+                        Type = JournalRecordTypes.Release, Time = now, Target = key.Target, Id = key.Id, Origin = origin == AnyOrigin ? null : origin, At = at,
+                    });
+                }
+            }
+
             return records;
         }
     }
+
+    private const string AnyOrigin = "*";
 
     /// <summary>Applies a <c>hold</c> or <c>release</c> record; false for any other record.</summary>
     public bool Apply(JournalRecord record)
@@ -156,6 +178,14 @@ internal sealed class QuarantineStore
             var kept = current.Where(h => h.ActiveAt(record.Time)).ToList();
             if (record.Type == JournalRecordTypes.Hold)
             {
+                // A release that came later than the hold began keeps it lifted, whatever order they arrive in.
+                if (record.Origin != QuarantineOrigins.Signal
+                    && ((_released.TryGetValue((key, record.Origin!), out var released) && at < released)
+                        || (_released.TryGetValue((key, AnyOrigin), out var releasedAll) && at < releasedAll)))
+                {
+                    return true;
+                }
+
                 var previous = kept.FindIndex(h => h.Origin == record.Origin);
 
                 // Signals may arrive out of order: an older event does not override a newer one.
@@ -177,6 +207,22 @@ internal sealed class QuarantineStore
             else
             {
                 kept.RemoveAll(h => (record.Origin is null || h.Origin == record.Origin) && h.Since <= at);
+                if (record.Origin != QuarantineOrigins.Signal)
+                {
+                    if (_released.Count >= 4096)
+                    {
+                        foreach (var stale in _released.Where(p => p.Value <= record.Time - ReleaseRetention).Select(p => p.Key).ToList())
+                        {
+                            _released.Remove(stale);
+                        }
+                    }
+
+                    var slot = (key, record.Origin ?? AnyOrigin);
+                    if (!_released.TryGetValue(slot, out var last) || at > last)
+                    {
+                        _released[slot] = at;
+                    }
+                }
             }
 
             var copy = new Dictionary<QuarantineKey, QuarantineHold[]>(_holds);

@@ -194,7 +194,7 @@ internal sealed partial class StateJournal : IDisposable
                 continue;
             }
 
-            var problem = TryRead(line, out var record);
+            var problem = TryParse(line, out var record);
             if (problem is null)
             {
                 records.Add(record!);
@@ -208,7 +208,8 @@ internal sealed partial class StateJournal : IDisposable
         return records;
     }
 
-    private static string? TryRead(ReadOnlySpan<byte> line, out JournalRecord? record)
+    /// <summary>Reads one record as a state-file line is read (JSON, then <see cref="JournalRecordCheck"/>); null when it is valid, else why not.</summary>
+    public static string? TryParse(ReadOnlySpan<byte> line, out JournalRecord? record)
     {
         record = null;
         try

@@ -141,7 +141,7 @@ internal sealed partial class SignalReceiver : IDisposable
 
         var issuer = verification.Transmitter!.Issuer;
         var now = _time.GetUtcNow();
-        if (!_continuous.Replay.TryClaim(issuer, token.Id, verification.IssuedAt, now))
+        if (!await _continuous.TryClaimSignalAsync(issuer, token.Id, verification.IssuedAt, cancellationToken))
         {
             return SignalResult.Refused(SetErrors.InvalidRequest, "this SET (jti) was already received");
         }

@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Net;
+using Xunit.Abstractions;
+using ZtGateway.IntegrationTests.Infrastructure;
+
+namespace ZtGateway.IntegrationTests.Continuous;
+
+/// <summary>
+/// Three replicas of the finance gateway, each with its own state directory, on one real <c>redis-server</c>
+/// (<c>gateway.sharedState</c>): a change accepted by one is in force at the others within a second, a signal is
+/// accepted once for the deployment, an outage keeps what is known and loses nothing, and what a writer to Redis
+/// plants changes nothing.
+/// </summary>
+public sealed class SharedStateTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Propagation = TimeSpan.FromSeconds(1);
+
+    private readonly TestIdentity _identity = new();
+    private readonly TestTransmitter _transmitter = new();
+    private readonly TestDevices _devices = new();
+    private readonly string _prefix = "ztgw-test-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly List<ContinuousGateway> _gateways = [];
+    private RedisServer _redis = null!;
+    private EchoUpstream _ledger = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        _ledger = await EchoUpstream.StartAsync("ledger");
+        for (var i = 0; i < 3; i++)
+        {
+            _gateways.Add(await StartGatewayAsync());
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var gateway in _gateways)
+        {
+            await gateway.DisposeAsync();
+        }
+
+        await _ledger.DisposeAsync();
+        await _redis.DisposeAsync();
+        _identity.Dispose();
+        _transmitter.Dispose();
+        _devices.Dispose();
+    }
+
+    private ContinuousGateway A => _gateways[0];
+
+    private ContinuousGateway B => _gateways[1];
+
+    private ContinuousGateway C => _gateways[2];
+
+    private string SharedState => $"  sharedState:\n    redis: \"{_redis.Configuration},connectTimeout=1000\"\n    prefix: {_prefix}\n";
+
+    private Task<ContinuousGateway> StartGatewayAsync() => ContinuousGateway.StartAsync(_identity, _transmitter,
+        Topology.Standard(_ledger.Url, _ledger.Url, DateTimeOffset.UtcNow.AddDays(1)), _devices, sharedState: SharedState, segment: "finance");
+
+    private static async Task<HttpStatusCode> LedgerAsync(ContinuousGateway gateway, string token, string? posture = null)
+    {
+        using var finance = gateway.Client("finance");
+        var answer = await Problem.SendAsync(finance, HttpMethod.Get, "/ledger/1", token,
+            posture is null ? null : r => r.Headers.Add("X-Device-Posture", posture));
+        return answer.Status;
+    }
+
+    private static async Task<TimeSpan> RefusedWithinAsync(ContinuousGateway gateway, string token, string? posture = null)
+    {
+        var clock = Stopwatch.StartNew();
+        var refused = await ContinuousGateway.EventuallyAsync(async () => await LedgerAsync(gateway, token, posture) != HttpStatusCode.OK, TimeSpan.FromSeconds(5));
+        Assert.True(refused, "the change never reached this gateway");
+        return clock.Elapsed;
+    }
+
+    private async Task<bool> AllConnectedAsync() =>
+        await ContinuousGateway.EventuallyAsync(() => Task.FromResult(_gateways.All(g => g.Host.SharedState?.Connected == true)), TimeSpan.FromSeconds(10));
+
+    [Fact]
+    public async Task ARevocationAcceptedByOneGateway_IsInForceAtTheOthers_WithinASecond()
+    {
+        Assert.True(await AllConnectedAsync());
+        var alice = _identity.User(A.Time.GetUtcNow(), "alice", ["finance-staff"]);
+        var bob = _identity.User(A.Time.GetUtcNow(), "bob", ["finance-staff"]);
+        foreach (var gateway in _gateways)
+        {
+            Assert.Equal(HttpStatusCode.OK, await LedgerAsync(gateway, alice));
+        }
+
+        A.Time.Advance(TimeSpan.FromSeconds(5));
+        var (status, _) = await A.PushAsync(_transmitter.UserEvent(A.Time.GetUtcNow(), "session-revoked", "alice"));
+        Assert.Equal(202, status);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await LedgerAsync(A, alice));
+        var atB = await RefusedWithinAsync(B, alice);
+        var atC = await RefusedWithinAsync(C, alice);
+        output.WriteLine($"revocation in force at B after {atB.TotalMilliseconds:F0} ms, at C after {atC.TotalMilliseconds:F0} ms (C measured after B)");
+        Assert.True(atB < Propagation, $"B took {atB}");
+        Assert.True(atC < Propagation, $"C took {atC}");
+        Assert.Equal(HttpStatusCode.OK, await LedgerAsync(B, bob));
+
+        // Audited once, where it was accepted.
+        Assert.Contains("\"class_uid\":3004", File.ReadAllText(A.AuditFile), StringComparison.Ordinal);
+        Assert.DoesNotContain("\"class_uid\":3004", File.ReadAllText(B.AuditFile), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ADeviceQuarantinedThroughOneGateway_IsRefusedAtAnother()
+    {
+        Assert.True(await AllConnectedAsync());
+        var now = B.Time.GetUtcNow();
+        var alice = _identity.User(now, "alice", ["finance-staff"]);
+        var laptop = _devices.Posture(now, "laptop-7", "finance", user: "alice");
+        Assert.Equal(HttpStatusCode.OK, await LedgerAsync(A, alice, laptop));
+
+        var admin = _identity.User(now, "root", roles: ["ZtGatewayAdmin"]);
+        var (status, _) = await B.AdminAsync(HttpMethod.Put, "/admin/quarantine/devices/laptop-7", admin, "{\"for\":\"2h\"}");
+        Assert.Equal(200, status);
+
+        Assert.True(await RefusedWithinAsync(A, alice, laptop) < Propagation);
+        Assert.True(await RefusedWithinAsync(C, alice, laptop) < Propagation);
+
+        (status, _) = await C.AdminAsync(HttpMethod.Delete, "/admin/quarantine/devices/laptop-7", admin);
+        Assert.Equal(204, status);
+        Assert.True(await ContinuousGateway.EventuallyAsync(async () => await LedgerAsync(A, alice, laptop) == HttpStatusCode.OK, Propagation * 2));
+    }
+
+    [Fact]
+    public async Task TheSameSignal_IsAcceptedByOneGatewayOnly()
+    {
+        Assert.True(await AllConnectedAsync());
+        var set = _transmitter.UserEvent(A.Time.GetUtcNow(), "session-revoked", "carol");
+
+        Assert.Equal(202, (await A.PushAsync(set)).Status);
+        var (status, body) = await B.PushAsync(set);
+
+        Assert.Equal(400, status);
+        Assert.Contains("already received", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WhileRedisIsDown_GatewaysKeepWhatTheyKnow_AndShareWhatTheyAcceptedWhenItIsBackEmpty()
+    {
+        Assert.True(await AllConnectedAsync());
+        var now = A.Time.GetUtcNow();
+        var alice = _identity.User(now, "alice", ["finance-staff"]);
+        var dave = _identity.User(now, "dave", ["finance-staff"]);
+        A.Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(202, (await A.PushAsync(_transmitter.UserEvent(A.Time.GetUtcNow(), "session-revoked", "alice"))).Status);
+        await RefusedWithinAsync(B, alice);
+
+        await _redis.StopAsync();
+        Assert.True(await ContinuousGateway.EventuallyAsync(async () =>
+        {
+            using var management = B.Management();
+            using var ready = await management.GetAsync("/readyz");
+            var body = await ready.Content.ReadAsStringAsync();
+            return ready.StatusCode == HttpStatusCode.ServiceUnavailable && body.Contains("\"shared-state\"", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10)), "readiness never named the lost shared state");
+        Assert.Equal(HttpStatusCode.Unauthorized, await LedgerAsync(B, alice));
+
+        // Accepted during the outage: in force here at once, at the others once Redis is back.
+        C.Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(202, (await C.PushAsync(_transmitter.UserEvent(C.Time.GetUtcNow(), "session-revoked", "dave"))).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, await LedgerAsync(C, dave));
+        Assert.Equal(HttpStatusCode.OK, await LedgerAsync(A, dave));
+
+        await _redis.RestartAsync(); // empty: no persistence
+        Assert.True(await AllConnectedAsync());
+        await RefusedWithinAsync(A, dave);
+        await RefusedWithinAsync(B, dave);
+
+        // A gateway that starts now, with an empty state directory, learns both from Redis alone.
+        var late = await StartGatewayAsync();
+        _gateways.Add(late);
+        await RefusedWithinAsync(late, alice);
+        await RefusedWithinAsync(late, dave);
+
+        // One line for the loss and one for the return, not one per retry.
+        Assert.Single(B.Logs, l => l.Contains("is unreachable", StringComparison.Ordinal));
+        Assert.Equal(2, B.Logs.Count(l => l.Contains("is reachable; changes are shared", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("r", "not json")]
+    [InlineData("r", "{\"type\":\"revoke\",\"iss\":\"https://idp.test\"}")]
+    [InlineData("r", "{\"type\":\"delete-everything\"}")]
+    [InlineData("r", "[1,2,3]")]
+    [InlineData("nothing", "here")]
+    public async Task EntriesPlantedInRedis_ChangeNothing_AndAreCounted(string field, string value)
+    {
+        Assert.True(await AllConnectedAsync());
+        var alice = _identity.User(A.Time.GetUtcNow(), "alice", ["finance-staff"]);
+
+        var id = await _redis.TryCommandAsync($"XADD {_prefix}:log * g intruder {field} '{value}'");
+        Assert.NotNull(id);
+        Assert.False(id!.StartsWith('-'), id);
+        A.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(202, (await A.PushAsync(_transmitter.UserEvent(A.Time.GetUtcNow(), "session-revoked", "erin"))).Status);
+        var erin = _identity.User(A.Time.GetUtcNow().AddSeconds(-5), "erin", ["finance-staff"]);
+        await RefusedWithinAsync(B, erin); // B read past the planted entry
+
+        Assert.Equal(HttpStatusCode.OK, await LedgerAsync(B, alice));
+        Assert.Contains(B.Logs, l => l.Contains("not valid state records", StringComparison.Ordinal));
+    }
+}
