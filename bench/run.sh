@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side load benchmark: the same nginx upstream reached directly, through nginx, through a bare YARP
-# proxy, and through ZtGateway with its full policy (reused and distinct tokens). Interleaved and repeated;
+# proxy, and through ZtGateway with its full policy (reused and distinct tokens, and with shared state on Redis). Interleaved and repeated;
 # prints a table and writes bench/results/<time>.json. Loopback only; every run is bounded by DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +14,9 @@ DISTINCT=${DISTINCT:-2000}    # tokens in the distinct-token run
 WARMUP=${WARMUP:-30s}         # load on each .NET proxy before anything is recorded (JIT tiering, pools, caches)
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need wrk || ! need nginx; then
-  echo "installing wrk and nginx" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null
+if ! need wrk || ! need nginx || ! need redis-server; then
+  echo "installing wrk, nginx and redis-server" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx redis-server >/dev/null
 fi
 
 work=$(mktemp -d /tmp/ztgw-bench.XXXXXX)
@@ -114,6 +114,19 @@ sed -i "s#^audit: .*#audit: { sinks: [\"file:$work/audit-denies.jsonl\"], allows
 dotnet "$root/src/ZtGateway.Cli/bin/Release/net10.0/ztgw.dll" run --config "$work/gw-denies/gateway.yaml" >"$work/gateway-denies.out" 2>"$work/gateway-denies.log" &
 denies_pid=$!; pids+=("$denies_pid")
 
+# gateway-shared: the same policy with gateway.sharedState on a local redis-server (Debian's package), on its own
+# ports: requests are decided on local tables, so sharing must cost nothing on the request path.
+SHARED_REDIS=127.0.0.1:18089
+redis-server --port 18089 --bind 127.0.0.1 --save "" --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
+redis_pid=$!; pids+=("$redis_pid")
+cp -r "$work/gw" "$work/gw-shared"
+sed -i "s#listen: http://$GATEWAY#listen: http://127.0.0.1:18090#; s#listen: http://127.0.0.1:18084#listen: http://127.0.0.1:18091#" "$work/gw-shared/segments/"*.yaml
+sed -i "s#^audit: .*#audit: { sinks: [\"file:$work/audit-shared.jsonl\"] }#; s#^  management: { listen: \"\" }#  management: { listen: \"\" }\n  sharedState: { redis: \"$SHARED_REDIS\", prefix: bench }#" "$work/gw-shared/gateway.yaml"
+grep -q sharedState "$work/gw-shared/gateway.yaml" || { echo "could not add sharedState to the gateway-shared config" >&2; exit 1; }
+for _ in $(seq 1 50); do redis-cli -p 18089 ping >/dev/null 2>&1 && break; sleep 0.1; done
+dotnet "$root/src/ZtGateway.Cli/bin/Release/net10.0/ztgw.dll" run --config "$work/gw-shared/gateway.yaml" >"$work/gateway-shared.out" 2>"$work/gateway-shared.log" &
+shared_pid=$!; pids+=("$shared_pid")
+
 # BASELINE=path/to/ztgw.dll (an earlier build) adds gateway-baseline: the same policy, keys and token on that build, in
 # the same interleaved rounds, so a change is compared with what it changed on the same machine at the same time.
 if [ -n "${BASELINE:-}" ]; then
@@ -126,7 +139,8 @@ fi
 
 wait_for() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no answer from $1" >&2; exit 1; }
 wait_for "http://$UPSTREAM/"; wait_for "http://$NGINX/"; wait_for "http://$BARE/"; wait_for "http://$GATEWAY/"; wait_for "http://$DENIES/"
-gateways=("$GATEWAY" "$DENIES")
+wait_for "http://127.0.0.1:18090/"
+gateways=("$GATEWAY" "$DENIES" "127.0.0.1:18090")
 if [ -n "${BASELINE:-}" ]; then wait_for "http://127.0.0.1:18087/"; gateways+=("127.0.0.1:18087"); fi
 for gw in "${gateways[@]}"; do
   status=$(curl -s -o /dev/null -w '%{http_code}' "http://$gw/x" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture")
@@ -176,6 +190,7 @@ wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "http://$BARE/x" >/dev/null
 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture" "http://$GATEWAY/x" >/dev/null
 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture" "http://$DENIES/x" >/dev/null
 ZTGW_TOKENS="$work/tokens.txt" wrk -t1 -c"$CONNECTIONS" -d3s -H "X-Device-Posture: $posture" -s "$work/distinct.lua" "http://$GATEWAY/x" >/dev/null
+wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture" "http://127.0.0.1:18090/x" >/dev/null
 if [ -n "${BASELINE:-}" ]; then
   wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture" "http://127.0.0.1:18087/x" >/dev/null
 fi
@@ -186,6 +201,7 @@ for round in $(seq 1 "$ROUNDS"); do
   measure nginx "http://$NGINX/x" -
   measure bare-yarp "http://$BARE/x" "$bare_pid"
   measure gateway-reused "http://$GATEWAY/x" "$gw_pid" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture"
+  measure gateway-shared "http://127.0.0.1:18090/x" "$shared_pid" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture"
   ZTGW_TOKENS="$work/tokens.txt" measure gateway-distinct "http://$GATEWAY/x" "$gw_pid" -H "X-Device-Posture: $posture" -s "$work/distinct.lua"
   measure gateway-denies-only "http://$DENIES/x" "$denies_pid" -H "Authorization: Bearer $token" -H "X-Device-Posture: $posture"
   if [ -n "${BASELINE:-}" ]; then
