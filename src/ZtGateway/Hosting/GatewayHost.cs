@@ -186,16 +186,28 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             return (null, [new Diagnostic(DiagnosticSeverity.Error, location, $"gateway.stateDir {policy.Gateway.Gateway.StateDir}: {ex.Message}")]);
         }
 
-        // One memory for every gateway naming the same Redis: an unreachable Redis is an outage, not a refused start.
-        if (policy.Gateway.Gateway.SharedState is { } shared)
-        {
-            host._share = await RedisStateShare.StartAsync(shared, host._continuous, options.TimeProvider, loggerFactory, options.SharedStatePoll);
-        }
-
         // The feeds of continuous evaluation: the detector starts from the baseline the state file kept.
         host._detector = new LateralMovementDetector(() => live.Gateway.Detection, new ContinuousOutlet(host._continuous, live, options.TimeProvider),
             options.TimeProvider, loggerFactory.CreateLogger("ZtGateway.Detection"), host._continuous.LearningSince, host._continuous.LearnedPairs);
         host._signals = new SignalReceiver(live, host._continuous, options.TimeProvider, options.Backchannel, loggerFactory.CreateLogger("ZtGateway.Signals"));
+
+        // One memory for every gateway naming the same Redis: an unreachable Redis is an outage, not a refused start.
+        // Started once the detector exists, so that every pair another gateway learned reaches it.
+        if (policy.Gateway.Gateway.SharedState is { } shared)
+        {
+            host._continuous.RemoteApplied += host._detector.Learn;
+            try
+            {
+                host._share = await RedisStateShare.StartAsync(shared, host._continuous, options.TimeProvider, loggerFactory, options.SharedStatePoll);
+            }
+            catch (Exception ex) when (ex is ArgumentException or StackExchange.Redis.RedisException)
+            {
+                // A configuration the client refuses (an unreachable Redis is not one: it is an outage, served through).
+                await host.DisposeAsync();
+                return (null, [new Diagnostic(DiagnosticSeverity.Error, shared.Location ?? new SourceLocation(configPath, 1, 1),
+                    $"gateway.sharedState {shared.RedactedRedis}: {ex.Message}")]);
+            }
+        }
 
         try
         {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Sources.Continuous;
 using ZtGateway.Sources.Detection;
 
 namespace ZtGateway.Tests.Detection;
@@ -324,6 +325,32 @@ public sealed class LateralMovementDetectorTests : IAsyncDisposable
         var finding = Assert.Single(activity!.Events);
         Assert.Equal("ztgw.detection.finding", finding.Name);
         Assert.Contains(finding.Tags, t => t.Key == "ztgw.finding.kind" && (string?)t.Value == "source-mismatch");
+    }
+
+    [Fact]
+    public void APairLearnedByAnotherGateway_IsNotNew()
+    {
+        Detector.Learn(new JournalRecord { Type = JournalRecordTypes.Pair, Time = Start, SourceSegment = "finance", DestinationSegment = "hr" });
+        _time.Advance(TimeSpan.FromHours(2));
+
+        See(User("alice"), allowed: true, destination: "hr", route: "payroll");
+        See(User("bob"), allowed: true, destination: "engineering", route: "builds");
+
+        Assert.Equal(FindingKind.NewSegmentPair, Assert.Single(_outlet.Reported).Kind);
+        Assert.Equal("bob", _outlet.Reported[0].PrincipalId);
+    }
+
+    [Fact]
+    public void TheEarliestLearningStart_OfTheDeployment_Wins()
+    {
+        Detector.Learn(new JournalRecord { Type = JournalRecordTypes.Learning, Time = Start, At = Start.AddHours(-5) });
+        Detector.Learn(new JournalRecord { Type = JournalRecordTypes.Learning, Time = Start, At = Start.AddHours(3) });
+
+        Assert.Equal(Start.AddHours(-5), Detector.LearningSince);
+
+        // Learning is over for the deployment: a first-seen pair now is a finding at once.
+        See(User("mallory"), allowed: true, destination: "hr", route: "payroll");
+        Assert.Equal(FindingKind.NewSegmentPair, Assert.Single(_outlet.Reported).Kind);
     }
 
     [Fact]

@@ -225,6 +225,15 @@ internal sealed partial class ContinuousEvaluation : IDisposable
     public void ApplyRemote(JournalRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+        ApplyRemoteLocked(record);
+        RemoteApplied?.Invoke(record);
+    }
+
+    /// <summary>Raised after a change of another gateway was applied (for the detector's baseline: learned pairs, the learning start).</summary>
+    public event Action<JournalRecord>? RemoteApplied;
+
+    private void ApplyRemoteLocked(JournalRecord record)
+    {
         lock (_commit)
         {
             try

@@ -31,7 +31,7 @@ internal sealed partial class LateralMovementDetector : IAsyncDisposable
     private readonly IDetectionOutlet _outlet;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly DateTimeOffset _learningSince;
+    private long _learningSinceTicks;
     private readonly ConcurrentDictionary<TrackKey, Track> _tracks = new();
     private readonly ConcurrentDictionary<(string Source, string Destination), byte> _knownPairs = new();
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
@@ -56,7 +56,7 @@ internal sealed partial class LateralMovementDetector : IAsyncDisposable
         _outlet = outlet;
         _time = timeProvider;
         _logger = logger;
-        _learningSince = learningSince;
+        _learningSinceTicks = learningSince.UtcTicks;
         foreach (var pair in knownPairs)
         {
             _knownPairs.TryAdd(pair, 0);
@@ -66,7 +66,35 @@ internal sealed partial class LateralMovementDetector : IAsyncDisposable
     }
 
     /// <summary>When the learning period began.</summary>
-    public DateTimeOffset LearningSince => _learningSince;
+    public DateTimeOffset LearningSince => new(Interlocked.Read(ref _learningSinceTicks), TimeSpan.Zero);
+
+    /// <summary>
+    /// Takes what another gateway of the deployment learned (shared state): a segment pair it saw is not new here, and
+    /// the learning period began at the earliest start any gateway knows of.
+    /// </summary>
+    public void Learn(JournalRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.Type == JournalRecordTypes.Pair && record.SourceSegment is { } source && record.DestinationSegment is { } destination)
+        {
+            _knownPairs.TryAdd((source, destination), 0);
+        }
+        else if (record.Type == JournalRecordTypes.Learning && record.At is { } at)
+        {
+            var ticks = at.UtcTicks;
+            var current = Interlocked.Read(ref _learningSinceTicks);
+            while (ticks < current)
+            {
+                var seen = Interlocked.CompareExchange(ref _learningSinceTicks, ticks, current);
+                if (seen == current)
+                {
+                    break;
+                }
+
+                current = seen;
+            }
+        }
+    }
 
     /// <summary>Feeds one decision. Never throws on the request path and never waits for the disk.</summary>
     public void Observe(Decision decision, RequestContext request, string decisionId, string traceId)
@@ -157,7 +185,7 @@ internal sealed partial class LateralMovementDetector : IAsyncDisposable
             return false;
         }
 
-        var learning = now < _learningSince + settings.LearningPeriod;
+        var learning = now < LearningSince + settings.LearningPeriod;
 
         // Only allowed traffic teaches what is normal; a refused probe during learning must not become the baseline.
         if (learning && !decision.Allowed)
