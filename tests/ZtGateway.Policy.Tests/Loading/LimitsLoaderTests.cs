@@ -5,21 +5,10 @@ namespace ZtGateway.Policy.Tests.Loading;
 /// <summary><c>gateway.limits</c>: the refusal allowance per source, its defaults, and every error with its line.</summary>
 public sealed class LimitsLoaderTests
 {
-    private const string Issuers = """
-        identity:
-          issuers:
-            - name: corp
-              type: jwks
-              issuer: https://idp.example
-              jwksFile: keys/idp.jwks.json
-              audiences: [ztgw]
-
-        """;
-
     [Fact]
     public void Absent_TheLimitIsOn_WithTheDefaults()
     {
-        using var folder = PolicySamples.Minimal().Write("gateway.yaml", Issuers);
+        using var folder = PolicySamples.Minimal().Write("gateway.yaml", PolicySamples.JwksIssuer);
 
         var limits = Load(folder);
 
@@ -35,7 +24,7 @@ public sealed class LimitsLoaderTests
     [InlineData("refusalsPerSource: \"2000/s\"", 2000, 1, 100)]
     public void Reads_RateAndBurst(string keys, int count, int periodSeconds, int burst)
     {
-        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  limits:\n    " + keys + "\n" + Issuers);
+        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  limits:\n    " + keys + "\n" + PolicySamples.JwksIssuer);
 
         var limits = Load(folder);
 
@@ -46,7 +35,7 @@ public sealed class LimitsLoaderTests
     [Fact]
     public void Off_TurnsTheLimitOff()
     {
-        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  limits:\n    refusalsPerSource: off\n" + Issuers);
+        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  limits:\n    refusalsPerSource: off\n" + PolicySamples.JwksIssuer);
 
         Assert.Null(Load(folder).RefusalsPerSource);
     }
@@ -79,7 +68,7 @@ public sealed class LimitsLoaderTests
     [MemberData(nameof(Errors))]
     public void Rejects_WithTheLineOfTheBadValue(string keys, string expected)
     {
-        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  limits:\n    " + keys + "\n" + Issuers);
+        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  limits:\n    " + keys + "\n" + PolicySamples.JwksIssuer);
 
         var result = folder.Load();
 
@@ -90,7 +79,7 @@ public sealed class LimitsLoaderTests
     [Fact]
     public void Rejects_EveryBadKeyAtOnce()
     {
-        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  limits:\n    refusalsPerSource: fast\n    refusalBurst: -1\n" + Issuers);
+        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  limits:\n    refusalsPerSource: fast\n    refusalBurst: -1\n" + PolicySamples.JwksIssuer);
 
         var result = folder.Load();
 
@@ -102,7 +91,7 @@ public sealed class LimitsLoaderTests
     [Fact]
     public void Rejects_LimitsThatAreNotAMapping()
     {
-        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  limits: 50/s\n" + Issuers);
+        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  limits: 50/s\n" + PolicySamples.JwksIssuer);
 
         var result = folder.Load();
 

@@ -298,6 +298,18 @@ internal static class PolicySamples
 
         """;
 
+    /// <summary>An <c>identity:</c> section with one jwks issuer, to append to a gateway.yaml under test.</summary>
+    public const string JwksIssuer = """
+        identity:
+          issuers:
+            - name: corp
+              type: jwks
+              issuer: https://idp.example
+              jwksFile: keys/idp.jwks.json
+              audiences: [ztgw]
+
+        """;
+
     public static PolicyFolder Full() =>
         new PolicyFolder()
             .Write("gateway.yaml", FullGateway)

@@ -5,21 +5,10 @@ namespace ZtGateway.Policy.Tests.Loading;
 /// <summary><c>gateway.sharedState</c>: the Redis a deployment shares state through, its defaults, and every error with its line.</summary>
 public sealed class SharedStateLoaderTests
 {
-    private const string Issuers = """
-        identity:
-          issuers:
-            - name: corp
-              type: jwks
-              issuer: https://idp.example
-              jwksFile: keys/idp.jwks.json
-              audiences: [ztgw]
-
-        """;
-
     [Fact]
     public void Absent_ThisProcessKeepsItsStateAlone()
     {
-        using var folder = PolicySamples.Minimal().Write("gateway.yaml", Issuers);
+        using var folder = PolicySamples.Minimal().Write("gateway.yaml", PolicySamples.JwksIssuer);
 
         Assert.Null(Load(folder));
     }
@@ -33,7 +22,7 @@ public sealed class SharedStateLoaderTests
     [InlineData("redis: \"r:6379,SSL=True,Password=x\"\n    prefix: Ztgw_2.a", "r:6379,SSL=True,Password=x", "Ztgw_2.a")]
     public void Reads_TheConfigurationStringAndPrefix(string keys, string redis, string prefix)
     {
-        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  sharedState:\n    " + keys + "\n" + Issuers);
+        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  sharedState:\n    " + keys + "\n" + PolicySamples.JwksIssuer);
 
         var shared = Load(folder);
 
@@ -46,7 +35,7 @@ public sealed class SharedStateLoaderTests
     public void ThePassword_IsNeverPrinted()
     {
         using var folder = PolicySamples.Minimal().Write("gateway.yaml",
-            "gateway:\n  sharedState:\n    redis: \"r:6379,user=gw,Password=hunter2,ssl=true\"\n" + Issuers);
+            "gateway:\n  sharedState:\n    redis: \"r:6379,user=gw,Password=hunter2,ssl=true\"\n" + PolicySamples.JwksIssuer);
 
         var gateway = folder.Load().Policy!.Gateway.Gateway;
 
@@ -80,7 +69,7 @@ public sealed class SharedStateLoaderTests
     [MemberData(nameof(Errors))]
     public void Rejects_WithTheLineOfTheBadValue(string keys, string expected)
     {
-        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  sharedState:\n    " + keys + "\n" + Issuers);
+        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  sharedState:\n    " + keys + "\n" + PolicySamples.JwksIssuer);
 
         var result = folder.Load();
 
@@ -91,7 +80,7 @@ public sealed class SharedStateLoaderTests
     [Fact]
     public void ABadPassword_IsNotEchoed()
     {
-        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  sharedState:\n    redis: \"a:6379,password=hunter2,ssl=maybe\"\n" + Issuers);
+        using var folder = PolicySamples.Minimal().Write("gateway.yaml", "gateway:\n  sharedState:\n    redis: \"a:6379,password=hunter2,ssl=maybe\"\n" + PolicySamples.JwksIssuer);
 
         var text = folder.FormatAll(folder.Load());
 
