@@ -198,7 +198,8 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             host._continuous.RemoteApplied += host._detector.Learn;
             try
             {
-                host._share = await RedisStateShare.StartAsync(shared, host._continuous, options.TimeProvider, loggerFactory, options.SharedStatePoll);
+                host._share = await RedisStateShare.StartAsync(shared, host._continuous, options.TimeProvider, loggerFactory, options.SharedStatePoll,
+                    options.SharedStateCompactAbove);
             }
             catch (Exception ex) when (ex is ArgumentException or StackExchange.Redis.RedisException)
             {

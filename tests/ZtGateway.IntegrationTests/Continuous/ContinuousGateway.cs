@@ -16,8 +16,9 @@ public sealed class ContinuousGateway : IAsyncDisposable
 {
     private readonly ListLoggerProvider _logs = new();
 
-    private ContinuousGateway(string directory, FakeTimeProvider time, string segment)
+    private ContinuousGateway(string directory, FakeTimeProvider time, string segment, long? compactAbove = null)
     {
+        CompactAbove = compactAbove;
         Directory = directory;
         Time = time;
         Segment = segment;
@@ -63,6 +64,9 @@ public sealed class ContinuousGateway : IAsyncDisposable
     /// <summary>The segment whose listener this gateway opens, or <c>all</c>.</summary>
     public string Segment { get; }
 
+    /// <summary>Entries beyond which the shared state's stream is compacted; null for the default.</summary>
+    public long? CompactAbove { get; }
+
     public FakeTimeProvider Time { get; }
 
     internal GatewayHost Host { get; private set; } = null!;
@@ -79,11 +83,11 @@ public sealed class ContinuousGateway : IAsyncDisposable
     public HttpClient Management() => new() { BaseAddress = Host.ManagementAddress, Timeout = TimeSpan.FromSeconds(30) };
 
     public static async Task<ContinuousGateway> StartAsync(TestIdentity identity, TestTransmitter transmitter, IReadOnlyDictionary<string, string> segments,
-        TestDevices? devices = null, string detection = "", string sharedState = "", string segment = "all")
+        TestDevices? devices = null, string detection = "", string sharedState = "", string segment = "all", long? compactAbove = null)
     {
         var directory = TestGateway.CreateConfig(identity, segments, GatewayYaml(detection, sharedState), devices);
         transmitter.WriteJwks(Path.Combine(directory, "keys", "signals.jwks.json"));
-        var gateway = new ContinuousGateway(directory, new FakeTimeProvider(DateTimeOffset.UtcNow), segment);
+        var gateway = new ContinuousGateway(directory, new FakeTimeProvider(DateTimeOffset.UtcNow), segment, compactAbove);
         await gateway.StartHostAsync();
         return gateway;
     }
@@ -159,6 +163,7 @@ public sealed class ContinuousGateway : IAsyncDisposable
         {
             ConfigPath = Path.Combine(Directory, "gateway.yaml"),
             Segment = Segment,
+            SharedStateCompactAbove = CompactAbove,
             TimeProvider = Time,
             WatchForChanges = false,
             LoggerFactory = LoggerFactory.Create(l => l.SetMinimumLevel(LogLevel.Information).AddProvider(_logs)),

@@ -55,8 +55,11 @@ public sealed class SharedStateTests(ITestOutputHelper output) : IAsyncLifetime
 
     private string SharedState => $"  sharedState:\n    redis: \"{_redis.Configuration},connectTimeout=1000\"\n    prefix: {_prefix}\n";
 
+    private const long CompactAbove = 40;
+
     private Task<ContinuousGateway> StartGatewayAsync() => ContinuousGateway.StartAsync(_identity, _transmitter,
-        Topology.Standard(_ledger.Url, _ledger.Url, DateTimeOffset.UtcNow.AddDays(1)), _devices, sharedState: SharedState, segment: "finance");
+        Topology.Standard(_ledger.Url, _ledger.Url, DateTimeOffset.UtcNow.AddDays(1)), _devices, sharedState: SharedState, segment: "finance",
+        compactAbove: CompactAbove);
 
     private static async Task<HttpStatusCode> LedgerAsync(ContinuousGateway gateway, string token, string? posture = null)
     {
@@ -203,5 +206,40 @@ public sealed class SharedStateTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, await LedgerAsync(B, alice));
         Assert.Contains(B.Logs, l => l.Contains("not valid state records", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ALongHistory_IsCompacted_AndAGatewayThatStartsAfterwardsStillKnowsWhatIsInForce()
+    {
+        Assert.True(await AllConnectedAsync());
+        var now = A.Time.GetUtcNow();
+        var alice = _identity.User(now, "alice", ["finance-staff"]);
+        var admin = _identity.User(now, "root", roles: ["ZtGatewayAdmin"]);
+        A.Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(202, (await A.PushAsync(_transmitter.UserEvent(A.Time.GetUtcNow(), "session-revoked", "alice"))).Status);
+
+        // History: a device held and released over and over, then held for good.
+        for (var i = 0; i < 30; i++)
+        {
+            Assert.Equal(200, (await B.AdminAsync(HttpMethod.Put, "/admin/quarantine/devices/laptop-3", admin, "{\"for\":\"2h\"}")).Status);
+            Assert.Equal(204, (await B.AdminAsync(HttpMethod.Delete, "/admin/quarantine/devices/laptop-3", admin)).Status);
+        }
+
+        Assert.Equal(200, (await B.AdminAsync(HttpMethod.Put, "/admin/quarantine/devices/laptop-3", admin, "{\"for\":\"2h\"}")).Status);
+
+        Assert.True(await ContinuousGateway.EventuallyAsync(async () =>
+        {
+            var length = await _redis.TryCommandAsync($"XLEN {_prefix}:log");
+            return length is not null && long.Parse(length.TrimStart(':'), System.Globalization.CultureInfo.InvariantCulture) < CompactAbove;
+        }, TimeSpan.FromSeconds(10)), "the stream was never compacted");
+        Assert.Contains(_gateways.SelectMany(g => g.Logs), l => l.Contains("compacted", StringComparison.Ordinal) && l.Contains(_prefix, StringComparison.Ordinal));
+
+        var late = await StartGatewayAsync();
+        _gateways.Add(late);
+        var laptop = _devices.Posture(late.Time.GetUtcNow(), "laptop-3", "finance", user: "bob");
+        var bob = _identity.User(late.Time.GetUtcNow(), "bob", ["finance-staff"]);
+        await RefusedWithinAsync(late, alice);
+        await RefusedWithinAsync(late, bob, laptop);
+        Assert.Equal(HttpStatusCode.OK, await LedgerAsync(late, bob));
     }
 }

@@ -50,6 +50,8 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly CancellationTokenSource _stopping = new();
     private readonly TimeSpan _poll;
+    private readonly long _compactAbove;
+    private readonly RedisKey _compactLock;
     private ConnectionMultiplexer? _redis;
     private Task _reader = Task.CompletedTask;
     private Task _writer = Task.CompletedTask;
@@ -58,8 +60,11 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
     private int _connected; // 1 while the last round trip succeeded
     private long _applied;
 
-    private RedisStateShare(SharedStateSettings settings, ContinuousEvaluation continuous, TimeProvider time, ILogger logger, TimeSpan poll)
+    private RedisStateShare(SharedStateSettings settings, ContinuousEvaluation continuous, TimeProvider time, ILogger logger, TimeSpan poll,
+        long compactAbove)
     {
+        _compactAbove = compactAbove;
+        _compactLock = settings.Prefix + ":compacting";
         Settings = settings;
         _continuous = continuous;
         _time = time;
@@ -72,6 +77,9 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
     }
 
     public SharedStateSettings Settings { get; }
+
+    /// <summary>Entries beyond which a stream that is mostly history is compacted.</summary>
+    public const long DefaultCompactAbove = 10_000;
 
     /// <summary>True while Redis answers.</summary>
     public bool Connected => Volatile.Read(ref _connected) == 1;
@@ -88,14 +96,16 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
     /// <param name="time">The clock of the records.</param>
     /// <param name="loggerFactory">Where logs go.</param>
     /// <param name="poll">How often the stream is read without an announcement; one second when null.</param>
+    /// <param name="compactAbove">Entries beyond which a stream that is mostly history is compacted; <see cref="DefaultCompactAbove"/> when null.</param>
     public static async Task<RedisStateShare> StartAsync(SharedStateSettings settings, ContinuousEvaluation continuous, TimeProvider time,
-        ILoggerFactory loggerFactory, TimeSpan? poll = null)
+        ILoggerFactory loggerFactory, TimeSpan? poll = null, long? compactAbove = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(continuous);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        var share = new RedisStateShare(settings, continuous, time, loggerFactory.CreateLogger("ZtGateway.SharedState"), poll ?? TimeSpan.FromSeconds(1));
+        var share = new RedisStateShare(settings, continuous, time, loggerFactory.CreateLogger("ZtGateway.SharedState"), poll ?? TimeSpan.FromSeconds(1),
+            compactAbove ?? DefaultCompactAbove);
         var options = ConfigurationOptions.Parse(settings.Redis);
         options.AbortOnConnectFail = false;
         options.ClientName ??= "ztgw";
@@ -197,6 +207,50 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
         }
 
         await ReadNewAsync(db);
+        await CompactIfWorthItAsync(db);
+    }
+
+    // Every change adds an entry. When the stream is long and mostly history, one gateway at a time writes what is in
+    // force up to the last entry it applied after that entry, and only then removes the entries before it: a gateway
+    // reading at any moment sees the old entries or their summary, and records replay in any order to the same tables.
+    private async Task CompactIfWorthItAsync(IDatabase db)
+    {
+        if (_lastId.IsNull)
+        {
+            return;
+        }
+
+        var length = await db.StreamLengthAsync(_log);
+        if (length <= _compactAbove)
+        {
+            return;
+        }
+
+        var upTo = _lastId;
+        var live = _continuous.LiveRecords(_time.GetUtcNow());
+        if (live.Count * 2 > length || !await db.StringSetAsync(_compactLock, _instance, TimeSpan.FromMinutes(1), When.NotExists))
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var record in live)
+            {
+                await db.StreamAddAsync(_log,
+                [
+                    new NameValueEntry(Fields.Instance, _instance),
+                    new NameValueEntry(Fields.Record, Encoding.UTF8.GetBytes(StateJournal.Format(record))),
+                ]);
+            }
+
+            var removed = await db.StreamTrimByMinIdAsync(_log, upTo);
+            Log.Compacted(_logger, _log.ToString(), length, removed, live.Count);
+        }
+        finally
+        {
+            await db.KeyDeleteAsync(_compactLock);
+        }
     }
 
     private async Task ReadNewAsync(IDatabase db)
@@ -376,6 +430,10 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
         [LoggerMessage(EventId = 622, Level = LogLevel.Warning,
             Message = "Shared state {Log}: {Count} entries are not valid state records and were skipped (first: {Problem})")]
         public static partial void EntriesRejected(ILogger logger, string log, int count, string problem);
+
+        [LoggerMessage(EventId = 625, Level = LogLevel.Information,
+            Message = "Shared state {Log} compacted: {Removed} of {Length} entries removed, {Live} records in force written after them")]
+        public static partial void Compacted(ILogger logger, string log, long length, long removed, int live);
 
         [LoggerMessage(EventId = 624, Level = LogLevel.Error, Message = "Shared state: reading the changes of other gateways failed; retrying")]
         public static partial void Failed(ILogger logger, Exception exception);
