@@ -294,7 +294,19 @@ internal sealed partial class ContinuousEvaluation : IDisposable
             return false;
         }
 
-        if (_share is { } share && await share.TryClaimAsync(issuer, id, issuedAt + Replay.Retention - now, cancellationToken) == false)
+        bool? shared;
+        try
+        {
+            shared = _share is { } share ? await share.TryClaimAsync(issuer, id, issuedAt + Replay.Retention - now, cancellationToken) : null;
+        }
+        catch
+        {
+            // The caller gave up (request aborted): nothing was applied, so the transmitter may deliver it again.
+            Replay.Unclaim(issuer, id);
+            throw;
+        }
+
+        if (shared == false)
         {
             Replay.Unclaim(issuer, id);
             return false;

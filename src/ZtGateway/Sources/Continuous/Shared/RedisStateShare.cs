@@ -59,6 +59,7 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
     private RedisValue _lastId = RedisValue.Null;
     private int _connected; // 1 while the last round trip succeeded
     private long _applied;
+    private int _woken; // 1 while a wake-up is pending
 
     private RedisStateShare(SharedStateSettings settings, ContinuousEvaluation continuous, TimeProvider time, ILogger logger, TimeSpan poll,
         long compactAbove)
@@ -134,7 +135,15 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
         var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(issuer + "\n" + id)));
         try
         {
-            return await redis.GetDatabase().StringSetAsync(_claimPrefix + digest, _instance, retention, When.NotExists).WaitAsync(cancellationToken);
+            var db = redis.GetDatabase();
+            var key = _claimPrefix + digest;
+            if (await db.StringSetAsync(key, _instance, retention, When.NotExists).WaitAsync(cancellationToken))
+            {
+                return true;
+            }
+
+            // Ours from an earlier delivery that could not be made durable here: the transmitter's retry is welcome.
+            return await db.StringGetAsync(key).WaitAsync(cancellationToken) == _instance;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -143,7 +152,14 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
         }
     }
 
-    private void Wake() => _wake.Release();
+    // Announcements arriving while the reader is busy coalesce into one more turn.
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _woken, 1) == 0)
+        {
+            _wake.Release();
+        }
+    }
 
     // Reads the stream from the last entry applied, on every announcement, every poll interval, and after a reconnect.
     private async Task ReadLoopAsync()
@@ -153,6 +169,7 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
         {
             try
             {
+                Volatile.Write(ref _woken, 0);
                 await SynchroniseAsync();
                 Found();
             }
