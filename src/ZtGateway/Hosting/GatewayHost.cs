@@ -10,6 +10,7 @@ using ZtGateway.Runtime;
 using ZtGateway.Sources.Continuous;
 using ZtGateway.Sources.Continuous.Shared;
 using ZtGateway.Sources.Detection;
+using ZtGateway.Sources.Detection.Shared;
 using ZtGateway.Sources.Device;
 using ZtGateway.Sources.Identity;
 using ZtGateway.Sources.Signals;
@@ -200,6 +201,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             {
                 host._share = await RedisStateShare.StartAsync(shared, host._continuous, options.TimeProvider, loggerFactory, options.SharedStatePoll,
                     options.SharedStateCompactAbove);
+                host._detector.Share(new RedisDetectionWindows(host._share));
             }
             catch (Exception ex) when (ex is ArgumentException or StackExchange.Redis.RedisException)
             {

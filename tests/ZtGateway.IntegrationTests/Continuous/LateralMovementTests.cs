@@ -31,7 +31,10 @@ public sealed class LateralMovementTests : IAsyncLifetime
         _transmitter.Dispose();
     }
 
-    private Dictionary<string, string> Segments() => new()
+    private Dictionary<string, string> Segments() => ThreeSegments(_upstream.Url);
+
+    /// <summary>finance (loopback callers), hr and engineering, every service on <paramref name="upstream"/>.</summary>
+    internal static Dictionary<string, string> ThreeSegments(string upstream) => new()
     {
         ["finance"] = $$"""
             segment: finance
@@ -39,7 +42,7 @@ public sealed class LateralMovementTests : IAsyncLifetime
             members: { networks: [127.0.0.0/8] }
             defaults: { device: any }
             services:
-              ledger: { destinations: [{{_upstream.Url}}] }
+              ledger: { destinations: [{{upstream}}] }
             routes:
               - id: ledger
                 match: { path: "/ledger/{**rest}" }
@@ -60,7 +63,7 @@ public sealed class LateralMovementTests : IAsyncLifetime
             members: { workloads: [{{PayrollEngine}}], networks: [10.20.0.0/16] }
             defaults: { device: any }
             services:
-              payroll: { destinations: [{{_upstream.Url}}] }
+              payroll: { destinations: [{{upstream}}] }
             routes:
               - id: payroll
                 match: { path: "/payroll/{**rest}" }
@@ -79,7 +82,7 @@ public sealed class LateralMovementTests : IAsyncLifetime
             members: { networks: [10.30.0.0/16] }
             defaults: { device: any }
             services:
-              builds: { destinations: [{{_upstream.Url}}] }
+              builds: { destinations: [{{upstream}}] }
             routes:
               - id: builds
                 match: { path: "/builds/{**rest}" }

@@ -88,6 +88,18 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
     /// <summary>Changes of other gateways applied here since start.</summary>
     public long Applied => Interlocked.Read(ref _applied);
 
+    /// <summary>This gateway's name in the shared state (random per start).</summary>
+    public string Instance => _instance;
+
+    /// <summary>The connection's database, for the other tables the deployment keeps under the same prefix (the detector's windows).</summary>
+    public IDatabase Database => (_redis ?? throw new InvalidOperationException("The shared state is not started.")).GetDatabase();
+
+    /// <summary>Reports a failed round trip of another table of the shared state: logged once per outage, like the share's own.</summary>
+    public void Unreachable(string why) => Lost(why);
+
+    /// <summary>Reports a round trip of another table of the shared state that succeeded.</summary>
+    public void Reachable() => Found();
+
     /// <summary>
     /// Connects (without waiting for Redis to answer: an unreachable Redis at start is an outage like any other), shares
     /// <paramref name="continuous"/>'s changes from now on, and starts reading the others'.
