@@ -29,7 +29,7 @@ internal sealed record GatewayHostOptions
     /// <summary>How often the shared state is read without an announcement (<c>gateway.sharedState</c>). Defaults to 1 second.</summary>
     public TimeSpan? SharedStatePoll { get; init; }
 
-    /// <summary>Entries beyond which the shared state's stream is compacted. Defaults to 10,000.</summary>
+    /// <summary>Entries beyond which the shared state's log is compacted. Defaults to 10,000.</summary>
     public long? SharedStateCompactAbove { get; init; }
 
     /// <summary>Where logs go; null logs to the console.</summary>

@@ -64,7 +64,7 @@ public sealed class ContinuousGateway : IAsyncDisposable
     /// <summary>The segment whose listener this gateway opens, or <c>all</c>.</summary>
     public string Segment { get; }
 
-    /// <summary>Entries beyond which the shared state's stream is compacted; null for the default.</summary>
+    /// <summary>Entries beyond which the shared state's log is compacted; null for the default.</summary>
     public long? CompactAbove { get; }
 
     public FakeTimeProvider Time { get; }
@@ -92,10 +92,11 @@ public sealed class ContinuousGateway : IAsyncDisposable
         return gateway;
     }
 
-    /// <summary>Stops the gateway and starts a new one on the same folder.</summary>
-    public async Task RestartAsync()
+    /// <summary>Stops the gateway and starts a new one on the same folder, doing <paramref name="whileStopped"/> in between.</summary>
+    public async Task RestartAsync(Action? whileStopped = null)
     {
         await Host.DisposeAsync();
+        whileStopped?.Invoke();
         await StartHostAsync();
     }
 

@@ -186,19 +186,29 @@ public sealed class SharedStateTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("r", "not json")]
-    [InlineData("r", "{\"type\":\"revoke\",\"iss\":\"https://idp.test\"}")]
-    [InlineData("r", "{\"type\":\"delete-everything\"}")]
-    [InlineData("r", "[1,2,3]")]
-    [InlineData("nothing", "here")]
-    public async Task EntriesPlantedInRedis_ChangeNothing_AndAreCounted(string field, string value)
+    [InlineData("intruder\nnot json")]
+    [InlineData("intruder\n{\"type\":\"revoke\",\"iss\":\"https://idp.test\"}")]
+    [InlineData("intruder\n{\"type\":\"delete-everything\"}")]
+    [InlineData("intruder\n[1,2,3]")]
+    [InlineData("no gateway name and no record")]
+    [InlineData("\n{\"type\":\"revoke\"}")]
+    [InlineData("oversized")]
+    public async Task EntriesPlantedInRedis_ChangeNothing_AndAreCounted(string entry)
     {
         Assert.True(await AllConnectedAsync());
         var alice = _identity.User(A.Time.GetUtcNow(), "alice", ["finance-staff"]);
 
-        var id = await _redis.TryCommandAsync($"XADD {_prefix}:log * g intruder {field} '{value}'");
-        Assert.NotNull(id);
-        Assert.False(id!.StartsWith('-'), id);
+        if (entry == "oversized")
+        {
+            entry = "intruder\n{\"type\":\"revoke\",\"sub\":\"" + new string('a', 20_000) + "\"}";
+        }
+
+        // The inline protocol's double-quoted argument, with its escapes.
+        var quoted = "\"" + entry.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)
+            .Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
+        var length = await _redis.TryCommandAsync($"RPUSH {_prefix}:log {quoted}");
+        Assert.NotNull(length);
+        Assert.True(length!.StartsWith(':'), length);
         A.Time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(202, (await A.PushAsync(_transmitter.UserEvent(A.Time.GetUtcNow(), "session-revoked", "erin"))).Status);
         var erin = _identity.User(A.Time.GetUtcNow().AddSeconds(-5), "erin", ["finance-staff"]);
@@ -206,6 +216,57 @@ public sealed class SharedStateTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, await LedgerAsync(B, alice));
         Assert.Contains(B.Logs, l => l.Contains("not valid state records", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ARestartedGateway_ReadsOnFromWhereItStopped_AndReadsAllAgainWhenItsStateFileIsGone(bool deleteStateFile)
+    {
+        Assert.True(await AllConnectedAsync());
+        A.Time.Advance(TimeSpan.FromSeconds(5));
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(202, (await A.PushAsync(_transmitter.UserEvent(A.Time.GetUtcNow(), "session-revoked", "user" + i))).Status);
+        }
+
+        var first = _identity.User(A.Time.GetUtcNow().AddSeconds(-5), "user0", ["finance-staff"]);
+        await RefusedWithinAsync(B, _identity.User(A.Time.GetUtcNow().AddSeconds(-5), "user19", ["finance-staff"]));
+        var before = File.ReadAllLines(B.StateFile).Length;
+
+        await B.RestartAsync(deleteStateFile ? () => File.Delete(B.StateFile) : null);
+        Assert.True(await AllConnectedAsync());
+        A.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(202, (await A.PushAsync(_transmitter.UserEvent(A.Time.GetUtcNow(), "session-revoked", "late"))).Status);
+        await RefusedWithinAsync(B, _identity.User(A.Time.GetUtcNow().AddSeconds(-5), "late", ["finance-staff"]));
+        Assert.Equal(HttpStatusCode.Unauthorized, await LedgerAsync(B, first));
+
+        var after = File.ReadAllLines(B.StateFile).Length;
+        if (deleteStateFile)
+        {
+            // Nothing vouches for the saved position any more: the whole log is read into the new state file.
+            Assert.True(after >= 21, $"{after} lines");
+        }
+        else
+        {
+            // The restart read on from its saved position: only the change made since is new in the state file.
+            Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(B.StateFile)!, "ztgw-shared.json")));
+            Assert.True(after <= before + 2, $"{before} lines before the restart, {after} after");
+        }
+    }
+
+    [Theory]
+    [InlineData("not-a-number")]
+    [InlineData("-5")]
+    public async Task APlantedLogBase_ChangesNothing_AndIsCounted(string value)
+    {
+        Assert.True(await AllConnectedAsync());
+        Assert.Equal("+OK", await _redis.TryCommandAsync($"SET {_prefix}:log:base {value}"));
+        A.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(202, (await A.PushAsync(_transmitter.UserEvent(A.Time.GetUtcNow(), "session-revoked", "erin"))).Status);
+        var erin = _identity.User(A.Time.GetUtcNow().AddSeconds(-5), "erin", ["finance-staff"]);
+        await RefusedWithinAsync(B, erin);
+        Assert.Single(B.Logs, l => l.Contains(":log:base: 1 entries are not valid state records", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -234,9 +295,9 @@ public sealed class SharedStateTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.True(await ContinuousGateway.EventuallyAsync(async () =>
         {
-            var length = await _redis.TryCommandAsync($"XLEN {_prefix}:log");
+            var length = await _redis.TryCommandAsync($"LLEN {_prefix}:log");
             return length is not null && long.Parse(length.TrimStart(':'), System.Globalization.CultureInfo.InvariantCulture) < CompactAbove;
-        }, TimeSpan.FromSeconds(10)), "the stream was never compacted");
+        }, TimeSpan.FromSeconds(10)), "the log was never compacted");
         Assert.Contains(_gateways.SelectMany(g => g.Logs), l => l.Contains("compacted", StringComparison.Ordinal) && l.Contains(_prefix, StringComparison.Ordinal));
 
         var late = await StartGatewayAsync();

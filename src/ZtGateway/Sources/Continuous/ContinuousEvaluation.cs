@@ -68,6 +68,9 @@ internal sealed partial class ContinuousEvaluation : IDisposable
     /// <summary>Absolute path of the state file.</summary>
     public string StateFile => _journal.FilePath;
 
+    /// <summary>True when the state file held no record at start (new, or deleted since the last run).</summary>
+    public bool StartedEmpty { get; private set; }
+
     /// <summary>
     /// Opens the state file in <c>gateway.stateDir</c> and replays it: the tables, the ids of accepted signals and
     /// the detector's baseline (<see cref="LearningSince"/>, <see cref="LearnedPairs"/>).
@@ -120,6 +123,7 @@ internal sealed partial class ContinuousEvaluation : IDisposable
 
             Log.Replayed(logger, journal.FilePath, records.Count, continuous.Revocations.Revocations.Count, continuous.Quarantines.Active(now).Count);
             continuous.LearningSince = learningSince.Value;
+            continuous.StartedEmpty = records.Count == 0;
             continuous.LearnedPairs = pairs;
             continuous._pairs.UnionWith(pairs);
             return continuous;

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Threading.Channels;
 using StackExchange.Redis;
 using ZtGateway.Policy.Configuration;
@@ -10,10 +11,13 @@ namespace ZtGateway.Sources.Continuous.Shared;
 /// <summary>
 /// Continuous-evaluation state shared by every gateway that names the same Redis and prefix (<c>gateway.sharedState</c>).
 /// <list type="bullet">
-/// <item>Every committed change is appended to one Redis stream, <c>{prefix}:log</c>, which orders the changes of
-/// the whole deployment, and announced on the channel <c>{prefix}:changes</c>. Each gateway reads the stream from
-/// where it stopped, on every announcement and at least once a second, and applies what the others wrote: requests are
-/// decided on the local tables, never with a Redis round trip.</item>
+/// <item>Every committed change is appended (<c>RPUSH</c>) to one Redis list, <c>{prefix}:log</c>, which orders the changes
+/// of the whole deployment, and announced on the channel <c>{prefix}:changes</c>. Each gateway reads the list from where it
+/// stopped, on every announcement and at least once a second, and applies what the others wrote: requests are decided on
+/// the local tables, never with a Redis round trip. A list, not a stream, so that every server that speaks the protocol
+/// serves it (Garnet has no streams).</item>
+/// <item>Entries are numbered from the first ever appended: <c>{prefix}:log:base</c> counts those compaction removed from the
+/// head, and is changed with the removal in one <c>MULTI</c>, so a reader that reads both in one <c>MULTI</c> never skips an entry.</item>
 /// <item>A signal's id is claimed for the deployment with <c>SET NX</c> on <c>{prefix}:jti:{digest}</c>.</item>
 /// <item>Unreachable Redis: changes are applied and journaled locally at once and kept in order until Redis is back.
 /// On every connection the gateway reads what it missed, and when Redis came back without our data (its epoch,
@@ -43,6 +47,7 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _instance = Guid.NewGuid().ToString("N");
     private readonly RedisKey _log;
+    private readonly RedisKey _base;
     private readonly RedisKey _epoch;
     private readonly string _claimPrefix;
     private readonly RedisChannel _changes;
@@ -56,7 +61,12 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
     private Task _reader = Task.CompletedTask;
     private Task _writer = Task.CompletedTask;
     private string? _knownEpoch;
-    private RedisValue _lastId = RedisValue.Null;
+    private long _next = -1; // the number of the next entry to read; -1 before the first read of an epoch
+    private long _knownBase;
+    private int _badBase; // 1 while the base read from Redis is not a count
+    private readonly string _positionFile;
+    private (string Epoch, long Next)? _saved;
+    private long _savedAtTicks;
     private int _connected; // 1 while the last round trip succeeded
     private long _applied;
     private int _woken; // 1 while a wake-up is pending
@@ -72,10 +82,20 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
         _logger = logger;
         _poll = poll;
         _log = settings.Prefix + ":log";
+        _base = settings.Prefix + ":log:base";
         _epoch = settings.Prefix + ":epoch";
         _claimPrefix = settings.Prefix + ":jti:";
         _changes = RedisChannel.Literal(settings.Prefix + ":changes");
+        _positionFile = Path.Join(Path.GetDirectoryName(continuous.StateFile), PositionFileName);
+        // A position vouches for the state file beside it; one without it (deleted, or never written) is read from the start.
+        _saved = continuous.StartedEmpty ? null : ReadPosition(_positionFile, settings.Prefix);
     }
+
+    /// <summary>
+    /// The file in <c>stateDir</c> that says how far this gateway read the log of which epoch, so that a restart reads on from
+    /// there instead of writing the whole log into the state file again.
+    /// </summary>
+    public const string PositionFileName = "ztgw-shared.json";
 
     public SharedStateSettings Settings { get; }
 
@@ -219,8 +239,11 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
         {
             var first = _knownEpoch is null;
             _knownEpoch = epoch;
-            _lastId = RedisValue.Null;
+
+            // Read on from where the last run stopped when it read this very data; from the start otherwise.
+            _next = first && _saved is { } saved && saved.Epoch == epoch ? saved.Next : -1;
             await ReadNewAsync(db);
+            SavePosition(force: true);
             var live = _continuous.LiveRecords(_time.GetUtcNow());
             foreach (var record in live)
             {
@@ -236,76 +259,165 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
         }
 
         await ReadNewAsync(db);
+        SavePosition(force: false);
         await CompactIfWorthItAsync(db);
     }
 
-    // Every change adds an entry. When the stream is long and mostly history, one gateway at a time writes what is in
-    // force up to the last entry it applied after that entry, and only then removes the entries before it: a gateway
-    // reading at any moment sees the old entries or their summary, and records replay in any order to the same tables.
-    private async Task CompactIfWorthItAsync(IDatabase db)
+    // At most once a second, and at the end: a position saved late only means a few entries are read again (they replay to
+    // the same tables). Never ahead of what the state file holds: the entries before it were applied, and journaled, first.
+    private void SavePosition(bool force)
     {
-        if (_lastId.IsNull)
+        if (_knownEpoch is not { } epoch || _next < 0 || _saved is { } saved && saved.Epoch == epoch && saved.Next == _next)
         {
             return;
         }
 
-        var length = await db.StreamLengthAsync(_log);
-        if (length <= _compactAbove)
-        {
-            return;
-        }
-
-        var upTo = _lastId;
-        var live = _continuous.LiveRecords(_time.GetUtcNow());
-        if (live.Count * 2 > length || !await db.StringSetAsync(_compactLock, _instance, TimeSpan.FromMinutes(1), When.NotExists))
+        var now = Environment.TickCount64;
+        if (!force && now - Interlocked.Read(ref _savedAtTicks) < 1000)
         {
             return;
         }
 
         try
         {
-            foreach (var record in live)
+            var temporary = _positionFile + ".new";
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            using (var json = new Utf8JsonWriter(stream))
             {
-                await db.StreamAddAsync(_log,
-                [
-                    new NameValueEntry(Fields.Instance, _instance),
-                    new NameValueEntry(Fields.Record, Encoding.UTF8.GetBytes(StateJournal.Format(record))),
-                ]);
+                json.WriteStartObject();
+                json.WriteString("prefix", Settings.Prefix);
+                json.WriteString("epoch", epoch);
+                json.WriteNumber("next", _next);
+                json.WriteEndObject();
             }
 
-            var removed = await db.StreamTrimByMinIdAsync(_log, upTo);
-            Log.Compacted(_logger, _log.ToString(), length, removed, live.Count);
+            File.Move(temporary, _positionFile, overwrite: true);
+            _saved = (epoch, _next);
+            Interlocked.Exchange(ref _savedAtTicks, now);
         }
-        finally
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            await db.KeyDeleteAsync(_compactLock);
+            Log.PositionNotSaved(_logger, _positionFile, ex.Message);
         }
     }
 
+    private static (string Epoch, long Next)? ReadPosition(string path, string prefix)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllBytes(path));
+            var root = json.RootElement;
+            return root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("prefix", out var p) && p.ValueKind == JsonValueKind.String && p.GetString() == prefix
+                && root.TryGetProperty("epoch", out var e) && e.ValueKind == JsonValueKind.String && e.GetString() is { Length: > 0 } epoch
+                && root.TryGetProperty("next", out var n) && n.TryGetInt64(out var next) && next >= 0
+                ? (epoch, next)
+                : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            // Absent or damaged: the log is read from the start, which only costs time.
+            return null;
+        }
+    }
+
+    // Every change adds an entry. When the log is long and mostly history, one gateway at a time writes what is in force
+    // up to the last entry it applied after the end of the log, and only then removes the entries before it: a gateway
+    // reading at any moment sees the old entries or their summary, and records replay in any order to the same tables.
+    private async Task CompactIfWorthItAsync(IDatabase db)
+    {
+        if (_next <= _knownBase)
+        {
+            return;
+        }
+
+        var length = await db.ListLengthAsync(_log);
+        if (length <= _compactAbove)
+        {
+            return;
+        }
+
+        var upTo = _next;
+        var live = _continuous.LiveRecords(_time.GetUtcNow());
+        if (live.Count * 2 > length || !await db.LockTakeAsync(_compactLock, _instance, TimeSpan.FromMinutes(1)))
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var chunk in live.Chunk(PageSize))
+            {
+                await db.ListRightPushAsync(_log, [.. chunk.Select(Entry)]);
+            }
+
+            // The removal and the new base in one MULTI, and only if no one moved the base meanwhile.
+            var removed = upTo - _knownBase;
+            var transaction = db.CreateTransaction();
+            transaction.AddCondition(_knownBase == 0 ? Condition.KeyNotExists(_base) : Condition.StringEqual(_base, _knownBase));
+            _ = transaction.ListTrimAsync(_log, removed, -1);
+            _ = transaction.StringIncrementAsync(_base, removed);
+            if (await transaction.ExecuteAsync())
+            {
+                _knownBase = upTo;
+                Log.Compacted(_logger, _log.ToString(), length, removed, live.Count);
+            }
+        }
+        finally
+        {
+            // Only our own lock: one that outlived its minute may be another gateway's by now.
+            await db.LockReleaseAsync(_compactLock, _instance);
+        }
+    }
+
+    // Reads the base and a page of the log in one MULTI, so the page is numbered right even while another gateway compacts.
     private async Task ReadNewAsync(IDatabase db)
     {
         while (true)
         {
-            var from = _lastId.IsNull ? (RedisValue)"-" : _lastId;
-            var entries = await db.StreamRangeAsync(_log, from, "+", PageSize);
-            var fresh = 0;
-            var rejected = 0;
-            string? firstProblem = null;
-            foreach (var entry in entries)
+            var start = Math.Max(_next, _knownBase);
+            var transaction = db.CreateTransaction();
+            var readBase = transaction.StringGetAsync(_base);
+            var readPage = transaction.ListRangeAsync(_log, start - _knownBase, start - _knownBase + PageSize - 1);
+            await transaction.ExecuteAsync();
+            var readValue = await readBase;
+            long @base = 0;
+            if (!readValue.IsNull && (!readValue.TryParse(out @base) || @base < 0))
             {
-                if (entry.Id == _lastId)
+                // Only compaction writes the base; anything else there is planted. Numbering stays as it was.
+                if (Interlocked.Exchange(ref _badBase, 1) == 0)
                 {
-                    continue; // the range includes the entry it starts from
+                    Rejected.Add(1);
+                    Log.EntriesRejected(_logger, _base.ToString(), 1, "not a count of removed entries");
                 }
 
-                fresh++;
-                _lastId = entry.Id;
-                if (entry[Fields.Instance] == _instance)
+                @base = _knownBase;
+            }
+            else
+            {
+                Volatile.Write(ref _badBase, 0);
+            }
+
+            if (@base != _knownBase)
+            {
+                // Compacted since the last read: the page was read at the wrong place. What was removed and not yet read
+                // here is in the summary written after it.
+                _knownBase = @base;
+                continue;
+            }
+
+            var entries = await readPage;
+            _next = start + entries.Length;
+            var rejected = 0;
+            string? firstProblem = null;
+            for (var i = 0; i < entries.Length; i++)
+            {
+                var problem = Parse(entries[i], _instance, out var ours, out var record);
+                if (ours)
                 {
                     continue; // ours: applied when it was committed
                 }
 
-                var problem = Parse(entry, out var record);
                 if (problem is null)
                 {
                     _continuous.ApplyRemote(record!);
@@ -314,7 +426,7 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
                 else
                 {
                     rejected++;
-                    firstProblem ??= entry.Id + ": " + problem;
+                    firstProblem ??= $"entry {start + i}: {problem}";
                 }
             }
 
@@ -325,24 +437,40 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
                 Log.EntriesRejected(_logger, _log.ToString(), rejected, firstProblem!);
             }
 
-            if (entries.Length < PageSize || fresh == 0)
+            if (entries.Length < PageSize)
             {
                 return;
             }
         }
     }
 
-    private static string? Parse(StreamEntry entry, out JournalRecord? record)
+    // An entry is the writing gateway's instance, a newline, and the state record as the state file holds it.
+    private RedisValue Entry(JournalRecord record) => Encoding.UTF8.GetBytes(_instance + "\n" + StateJournal.Format(record));
+
+    private static string? Parse(RedisValue value, string self, out bool ours, out JournalRecord? record)
     {
+        ours = false;
         record = null;
-        var value = entry[Fields.Record];
         if (value.IsNull)
         {
-            return "no record field";
+            return "empty";
         }
 
         var bytes = (byte[])value!;
-        return bytes.Length > MaxEntryBytes ? $"larger than {MaxEntryBytes} bytes" : StateJournal.TryParse(bytes, out record);
+        if (bytes.Length > MaxEntryBytes)
+        {
+            return $"larger than {MaxEntryBytes} bytes";
+        }
+
+        var newline = Array.IndexOf(bytes, (byte)'\n');
+        if (newline is < 1 or > 64)
+        {
+            return "no gateway name before the record";
+        }
+
+        var instance = bytes.AsSpan(0, newline);
+        ours = instance.Length == self.Length && Encoding.ASCII.GetString(instance) == self;
+        return ours ? null : StateJournal.TryParse(bytes.AsSpan(newline + 1), out record);
     }
 
     // Sends committed changes in order; a change that could not be sent is sent again once Redis answers.
@@ -369,11 +497,7 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
             try
             {
                 var db = _redis!.GetDatabase();
-                await db.StreamAddAsync(_log,
-                [
-                    new NameValueEntry(Fields.Instance, _instance),
-                    new NameValueEntry(Fields.Record, Encoding.UTF8.GetBytes(StateJournal.Format(pending))),
-                ]);
+                await db.ListRightPushAsync(_log, Entry(pending));
                 pending = null;
                 if (!reader.TryPeek(out _))
                 {
@@ -425,6 +549,7 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
         _outbox.Writer.TryComplete();
         await _stopping.CancelAsync();
         await Task.WhenAll(_reader, _writer);
+        SavePosition(force: true);
         if (Interlocked.Exchange(ref _connected, 0) == 1)
         {
             ConnectedGauge.Add(-1, new KeyValuePair<string, object?>("prefix", Settings.Prefix));
@@ -439,12 +564,6 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
 
         _stopping.Dispose();
         _wake.Dispose();
-    }
-
-    private static class Fields
-    {
-        public const string Instance = "g";
-        public const string Record = "r";
     }
 
     private static partial class Log
@@ -466,6 +585,10 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
 
         [LoggerMessage(EventId = 624, Level = LogLevel.Error, Message = "Shared state: reading the changes of other gateways failed; retrying")]
         public static partial void Failed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 626, Level = LogLevel.Warning,
+            Message = "Shared state: how far the log was read could not be saved to {File} ({Why}); a restart reads it from the start")]
+        public static partial void PositionNotSaved(ILogger logger, string file, string why);
 
         [LoggerMessage(EventId = 623, Level = LogLevel.Warning,
             Message = "Shared state came back without this deployment's data; {Records} records this gateway holds were published again")]
