@@ -129,6 +129,46 @@ public sealed class SharedStateTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(await ContinuousGateway.EventuallyAsync(async () => await LedgerAsync(A, alice, laptop) == HttpStatusCode.OK, Propagation * 2));
     }
 
+    [Theory]
+    [InlineData("credential-change", "token-revoked")]
+    [InlineData("assurance-level-change", "auth-too-old")]
+    [InlineData("device-compliance-change", "device-quarantined")]
+    [InlineData("admin-principal-quarantine", "principal-quarantined")]
+    public async Task EachKindOfChange_AcceptedByOneGateway_IsRefusedAtTheOthers_WithinASecond(string change, string reason)
+    {
+        Assert.True(await AllConnectedAsync());
+        var now = A.Time.GetUtcNow();
+        var alice = _identity.User(now, "alice", ["finance-staff"]);
+        var laptop = _devices.Posture(now, "laptop-8", "finance", user: "alice");
+        foreach (var gateway in _gateways)
+        {
+            Assert.Equal(HttpStatusCode.OK, await LedgerAsync(gateway, alice, laptop));
+        }
+
+        A.Time.Advance(TimeSpan.FromSeconds(5));
+        var (status, body) = change switch
+        {
+            "device-compliance-change" => await A.PushAsync(_transmitter.DeviceEvent(A.Time.GetUtcNow(), "laptop-8", "not-compliant")),
+            "admin-principal-quarantine" => await A.AdminAsync(HttpMethod.Put, "/admin/quarantine/principals/alice",
+                _identity.User(A.Time.GetUtcNow(), "root", roles: ["ZtGatewayAdmin"]), "{\"for\":\"2h\"}"),
+            _ => await A.PushAsync(_transmitter.UserEvent(A.Time.GetUtcNow(), change, "alice")),
+        };
+        Assert.True(status is 200 or 202, $"{status} {body}");
+
+        foreach (var gateway in new[] { B, C })
+        {
+            var clock = Stopwatch.StartNew();
+            Assert.True(await ContinuousGateway.EventuallyAsync(async () =>
+            {
+                using var finance = gateway.Client("finance");
+                var answer = await Problem.SendAsync(finance, HttpMethod.Get, "/ledger/1", alice, r => r.Headers.Add("X-Device-Posture", laptop));
+                return answer.Reason == reason;
+            }, TimeSpan.FromSeconds(5)), $"{change} never reached a gateway");
+            output.WriteLine($"{change} in force after {clock.Elapsed.TotalMilliseconds:F0} ms");
+            Assert.True(clock.Elapsed < Propagation, $"{change} took {clock.Elapsed}");
+        }
+    }
+
     [Fact]
     public async Task TheSameSignal_IsAcceptedByOneGatewayOnly()
     {

@@ -274,8 +274,9 @@ internal sealed partial class LateralMovementDetector : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or IOException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // Never let one bad batch stop the counting: the next batch is sent as usual.
                 Log.WorkFailed(_logger, "shared count", ex);
             }
         }
