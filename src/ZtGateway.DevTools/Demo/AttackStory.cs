@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -5,18 +6,22 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace ZtGateway.DevTools.Demo;
 
-/// <summary>One step of the story: what was tried, what the gateway should answer, and what it did.</summary>
-internal sealed record StoryStep(string Actor, string Action, string Expected, string Got)
+/// <summary>One step of the story: what was tried, at which gateway, what it should answer, and what it did.</summary>
+internal sealed record StoryStep(string Actor, string Action, string At, string Expected, string Got)
 {
     public bool Passed => string.Equals(Expected, Got, StringComparison.Ordinal);
 }
 
 /// <summary>
 /// The scripted attack story played against a <see cref="DemoNetwork"/> over real HTTP: normal work, then
-/// one lateral-movement attempt after another, each of which the gateway must stop for the right reason.
+/// one lateral-movement attempt after another, each of which a gateway must stop for the right reason. The EDR
+/// tells one gateway; the others refuse because they share its state.
 /// </summary>
 internal sealed class AttackStory(DemoNetwork network, TimeProvider time) : IDisposable
 {
+    /// <summary>How long a step that depends on another gateway's change is tried again before it is judged.</summary>
+    public static readonly TimeSpan Propagation = TimeSpan.FromSeconds(2);
+
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     public void Dispose() => _http.Dispose();
@@ -55,7 +60,7 @@ internal sealed class AttackStory(DemoNetwork network, TimeProvider time) : IDis
         yield return await StepAsync("ledger-sync's token, stolen", "replayed from the engineering network", "403 source-mismatch",
             "hr", "/payroll/export", LedgerSyncToken, null, "10.30.0.9", cancellationToken);
 
-        // The EDR pushes a CAEP device-compliance-change for alice's laptop to the management listener.
+        // The EDR pushes a CAEP device-compliance-change for alice's laptop to the hr gateway's management listener.
         var signal = DevSignals.Mint(new DevSignalRequest
         {
             Event = "device-compliance-change",
@@ -64,32 +69,80 @@ internal sealed class AttackStory(DemoNetwork network, TimeProvider time) : IDis
             Issuer = DemoConfig.EdrIssuer,
             Audience = "ztgw",
         }, network.SignalKey, time);
-        using (var push = new HttpRequestMessage(HttpMethod.Post, new Uri(network.Gateway.ManagementAddress!, "/ssf/events")))
-        {
-            push.Content = new StringContent(signal, System.Text.Encoding.ASCII, "application/secevent+jwt");
-            yield return new StoryStep("the EDR", "reports alice's laptop not compliant (CAEP)", "202 accepted",
-                await OutcomeAsync(push, cancellationToken) == "202 allowed" ? "202 accepted" : "refused");
-        }
+        yield return new StoryStep("the EDR", "reports alice's laptop not compliant (CAEP)", "hr /ssf/events", "202 accepted",
+            await PushAsync("hr", signal, cancellationToken));
 
-        yield return await StepAsync("alice (finance, MFA, quarantined laptop)", "reads the finance ledger again", "403 device-quarantined",
-            "finance", "/ledger/2026", AliceToken, AliceLaptop, null, cancellationToken);
+        // The finance gateway never heard from the EDR: it refuses the laptop because it shares the hr gateway's state.
+        yield return await EventuallyAsync(() => StepAsync("alice (finance, MFA, quarantined laptop)", "reads the finance ledger again", "403 device-quarantined",
+            "finance", "/ledger/2026", AliceToken, AliceLaptop, null, cancellationToken), cancellationToken);
 
-        yield return new StoryStep("the detector", "reports the stolen workload token", "finding source-mismatch",
-            await FindingAsync("source-mismatch", cancellationToken));
+        yield return new StoryStep("an attacker who captured the SET", "replays it to another gateway", "engineering /ssf/events", "400 jti already received",
+            await PushAsync("engineering", signal, cancellationToken));
+
+        var (finding, audit) = await FindingAsync("source-mismatch", cancellationToken);
+        yield return new StoryStep("the detector", "reports the stolen workload token", audit, "finding source-mismatch", finding);
     }
 
-    /// <summary>Waits briefly for a Detection Finding (OCSF 2004) of the given kind in the audit file.</summary>
-    private async Task<string> FindingAsync(string kind, CancellationToken cancellationToken)
+    /// <summary>Plays a step again, for at most <see cref="Propagation"/>, until it gets its expected answer.</summary>
+    private static async Task<StoryStep> EventuallyAsync(Func<Task<StoryStep>> play, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var step = await play();
+            if (step.Passed || Stopwatch.GetElapsedTime(started) >= Propagation)
+            {
+                return step;
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    /// <summary>Pushes a SET to a gateway's management listener: "202 accepted", "400 jti already received" or "STATUS err".</summary>
+    private async Task<string> PushAsync(string segment, string signal, CancellationToken cancellationToken)
+    {
+        using var push = new HttpRequestMessage(HttpMethod.Post, new Uri(network.Management(segment), "/ssf/events"));
+        push.Content = new StringContent(signal, System.Text.Encoding.ASCII, "application/secevent+jwt");
+        using var response = await _http.SendAsync(push, cancellationToken);
+        var status = (int)response.StatusCode;
+        if (status == 202)
+        {
+            return "202 accepted";
+        }
+
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            var error = json.RootElement.TryGetProperty("err", out var err) ? err.GetString() : null;
+            var description = json.RootElement.TryGetProperty("description", out var text) ? text.GetString() : null;
+            return description?.Contains("already received", StringComparison.Ordinal) == true ? $"{status} jti already received" : $"{status} {error}".TrimEnd();
+        }
+        catch (JsonException)
+        {
+            return $"{status}";
+        }
+    }
+
+    /// <summary>Waits briefly for a Detection Finding (OCSF 2004) of the given kind in the gateways' audit files.</summary>
+    private async Task<(string Got, string At)> FindingAsync(string kind, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            if (File.Exists(network.AuditPath))
+            foreach (var segment in DemoConfig.Segments)
             {
-                foreach (var line in await File.ReadAllLinesAsync(network.AuditPath, cancellationToken))
+                var path = network.AuditPath(segment);
+                if (!File.Exists(path))
+                {
+                    continue;
+                }
+
+                foreach (var line in await File.ReadAllLinesAsync(path, cancellationToken))
                 {
                     if (line.Contains("\"class_uid\":2004", StringComparison.Ordinal) && line.Contains("\"" + kind + "\"", StringComparison.Ordinal))
                     {
-                        return "finding " + kind;
+                        return ("finding " + kind, DemoConfig.AuditFile(segment));
                     }
                 }
             }
@@ -97,7 +150,7 @@ internal sealed class AttackStory(DemoNetwork network, TimeProvider time) : IDis
             await Task.Delay(100, cancellationToken);
         }
 
-        return "no finding";
+        return ("no finding", "audit files");
     }
 
     private async Task<StoryStep> StepAsync(string actor, string action, string expected, string segment, string path,
@@ -119,7 +172,7 @@ internal sealed class AttackStory(DemoNetwork network, TimeProvider time) : IDis
             request.Headers.Add("X-Forwarded-For", from);
         }
 
-        return new StoryStep(actor, action, expected, await OutcomeAsync(request, cancellationToken));
+        return new StoryStep(actor, action, segment, expected, await OutcomeAsync(request, cancellationToken));
     }
 
     /// <summary>"200 allowed" or "STATUS reason" from a problem+json answer.</summary>

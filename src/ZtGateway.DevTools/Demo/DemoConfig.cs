@@ -7,49 +7,67 @@ internal static class DemoConfig
     public const string PostureIssuer = "https://posture.demo";
     public const string EdrIssuer = "https://edr.demo";
 
-    public static void Write(string directory, string idpAuthority, IReadOnlyDictionary<string, int> ports)
+    /// <summary>The segments, each served by its own gateway.</summary>
+    public static readonly string[] Segments = ["finance", "hr", "engineering"];
+
+    public static string GatewayFile(string segment) => $"gateway-{segment}.yaml";
+
+    public static string AuditFile(string segment) => $"audit-{segment}.jsonl";
+
+    /// <summary>
+    /// Writes one gateway.yaml per segment (own state folder, management port and audit file, the same policy folder
+    /// and shared state) and the segment files they all load.
+    /// </summary>
+    public static void Write(string directory, string idpAuthority, IReadOnlyDictionary<string, int> ports, string redis, string prefix)
     {
-        File.WriteAllText(Path.Combine(directory, "gateway.yaml"), $$"""
-            # Written by `ztgw demo`. The loopback stands in for every network: the demo's client says where it
-            # is calling from with X-Forwarded-For, which the gateway believes only from the trusted proxy range.
-            gateway:
-              policyDir: segments
-              trustedProxies: [127.0.0.0/8]
-              stateDir: state
-              management:
-                listen: http://127.0.0.1:{{ports["management"]}}
-            identity:
-              issuers:
-                - name: dev
-                  type: oidc
-                  authority: {{idpAuthority}}
-                  audiences: [ztgw]
-                  requireHttpsMetadata: false
-            device:
-              maxAge: 15m
-              issuers:
-                - issuer: {{PostureIssuer}}
-                  jwksFile: keys/posture.jwks.json
-            assertion:
-              issuer: {{AssertionIssuer}}
-              signingKeyFile: keys/gateway-signing.pem
-            signals:
-              transmitters:
-                - issuer: {{EdrIssuer}}
-                  jwksFile: keys/edr.jwks.json
-                  audience: ztgw
-            admin:
-              issuer: dev
-              role: ZtGatewayAdmin
-            detection:
-              window: 10m
-              maxDenials: 5
-              maxSegments: 2
-              learningPeriod: 0s
-              response: alert
-            audit:
-              sinks: ["file:audit.jsonl"]
-            """);
+        foreach (var segment in Segments)
+        {
+            File.WriteAllText(Path.Combine(directory, GatewayFile(segment)), $$"""
+                # Written by `ztgw demo`: the gateway of the {{segment}} segment (`ztgw run --config {{GatewayFile(segment)}} --segment {{segment}}`).
+                # The loopback stands in for every network: the demo's client says where it is calling from with
+                # X-Forwarded-For, which the gateway believes only from the trusted proxy range.
+                gateway:
+                  policyDir: segments
+                  trustedProxies: [127.0.0.0/8]
+                  stateDir: state-{{segment}}
+                  management:
+                    listen: http://127.0.0.1:{{ports["management-" + segment]}}
+                  sharedState:
+                    redis: "{{YamlEscape(redis)}}"
+                    prefix: {{prefix}}
+                identity:
+                  issuers:
+                    - name: dev
+                      type: oidc
+                      authority: {{idpAuthority}}
+                      audiences: [ztgw]
+                      requireHttpsMetadata: false
+                device:
+                  maxAge: 15m
+                  issuers:
+                    - issuer: {{PostureIssuer}}
+                      jwksFile: keys/posture.jwks.json
+                assertion:
+                  issuer: {{AssertionIssuer}}
+                  signingKeyFile: keys/gateway-signing.pem
+                signals:
+                  transmitters:
+                    - issuer: {{EdrIssuer}}
+                      jwksFile: keys/edr.jwks.json
+                      audience: ztgw
+                admin:
+                  issuer: dev
+                  role: ZtGatewayAdmin
+                detection:
+                  window: 10m
+                  maxDenials: 5
+                  maxSegments: 2
+                  learningPeriod: 0s
+                  response: alert
+                audit:
+                  sinks: ["file:{{AuditFile(segment)}}"]
+                """);
+        }
 
         File.WriteAllText(Path.Combine(directory, "segments", "finance.yaml"), $$"""
             segment: finance
@@ -125,4 +143,7 @@ internal static class DemoConfig
                   - { name: engineers, from: [engineering], users: { groups: [engineers] } }
             """);
     }
+
+    // A YAML double-quoted scalar: the configuration string is the operator's (--redis) and may hold any character.
+    private static string YamlEscape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 }
