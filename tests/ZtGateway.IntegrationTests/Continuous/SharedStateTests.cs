@@ -225,6 +225,40 @@ public sealed class SharedStateTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(2, B.Logs.Count(l => l.Contains("is reachable; changes are shared", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task AGatewayStartedWhileRedisIsDown_Starts_ServesWhatItKnows_AndSharesOnceRedisIsThere()
+    {
+        Assert.True(await AllConnectedAsync());
+        await _redis.StopAsync();
+
+        var clock = Stopwatch.StartNew();
+        var late = await StartGatewayAsync();
+        _gateways.Add(late);
+        output.WriteLine($"started without Redis in {clock.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the start waited {clock.Elapsed} for Redis");
+        using (var management = late.Management())
+        using (var ready = await management.GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            Assert.Contains("\"shared-state\"", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var frank = _identity.User(late.Time.GetUtcNow(), "frank", ["finance-staff"]);
+        Assert.Equal(HttpStatusCode.OK, await LedgerAsync(late, frank));
+        late.Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(202, (await late.PushAsync(_transmitter.UserEvent(late.Time.GetUtcNow(), "session-revoked", "frank"))).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, await LedgerAsync(late, frank));
+        Assert.True(await ContinuousGateway.EventuallyAsync(
+            () => Task.FromResult(late.Logs.Any(l => l.Contains("is unreachable", StringComparison.Ordinal))), TimeSpan.FromSeconds(10)),
+            "the outage at start was never logged");
+
+        await _redis.RestartAsync();
+        Assert.True(await AllConnectedAsync());
+        await RefusedWithinAsync(A, frank);
+        Assert.Single(late.Logs, l => l.Contains("is unreachable", StringComparison.Ordinal));
+        Assert.Single(late.Logs, l => l.Contains("is reachable; changes are shared", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("intruder\nnot json")]
     [InlineData("intruder\n{\"type\":\"revoke\",\"iss\":\"https://idp.test\"}")]

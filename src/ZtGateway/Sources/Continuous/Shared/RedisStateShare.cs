@@ -67,9 +67,10 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
     private readonly string _positionFile;
     private (string Epoch, long Next)? _saved;
     private long _savedAtTicks;
-    private int _connected; // 1 while the last round trip succeeded
+    private int _connected = -1; // 1 while the last round trip succeeded, 0 while it failed, -1 before the first
     private long _applied;
     private int _woken; // 1 while a wake-up is pending
+    private bool _subscribed;
 
     private RedisStateShare(SharedStateSettings settings, ContinuousEvaluation continuous, TimeProvider time, ILogger logger, TimeSpan poll,
         long compactAbove)
@@ -148,7 +149,6 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
         share._redis = await ConnectionMultiplexer.ConnectAsync(options, log: null);
         share._redis.ConnectionFailed += share.OnConnectionFailed;
         share._redis.ConnectionRestored += share.OnConnectionRestored;
-        await share._redis.GetSubscriber().SubscribeAsync(share._changes, (_, _) => share.Wake());
         continuous.Share(share);
         share._reader = Task.Run(share.ReadLoopAsync);
         share._writer = Task.Run(share.WriteLoopAsync);
@@ -202,6 +202,14 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
             try
             {
                 Volatile.Write(ref _woken, 0);
+                if (!_subscribed)
+                {
+                    // Here, not at start: an unreachable Redis must not hold the start up. Once made, the client renews it
+                    // on every reconnection by itself.
+                    await _redis!.GetSubscriber().SubscribeAsync(_changes, (_, _) => Wake());
+                    _subscribed = true;
+                }
+
                 await SynchroniseAsync();
                 Found();
             }
@@ -525,19 +533,25 @@ internal sealed partial class RedisStateShare : IStateShare, IAsyncDisposable
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => Wake();
 
-    // One line when Redis is lost and one when it is back, however many requests and retries happen in between.
+    // One line when Redis is lost (or unreachable from the start) and one when it is back, however many requests and
+    // retries happen in between.
     private void Lost(string why)
     {
-        if (Interlocked.Exchange(ref _connected, 0) == 1)
+        var was = Interlocked.Exchange(ref _connected, 0);
+        if (was == 1)
         {
             ConnectedGauge.Add(-1, new KeyValuePair<string, object?>("prefix", Settings.Prefix));
+        }
+
+        if (was != 0)
+        {
             Log.Lost(_logger, Settings.RedactedRedis, why);
         }
     }
 
     private void Found()
     {
-        if (Interlocked.Exchange(ref _connected, 1) == 0)
+        if (Interlocked.Exchange(ref _connected, 1) != 1)
         {
             ConnectedGauge.Add(1, new KeyValuePair<string, object?>("prefix", Settings.Prefix));
             Log.Found(_logger, Settings.RedactedRedis, Settings.Prefix);
