@@ -21,7 +21,9 @@ namespace ZtGateway.Sources.Detection;
 /// <see cref="Observe"/> runs on the request's thread after the decision: one dictionary lookup and a short
 /// lock per principal and device, with bounded state (a window never holds more than <c>maxDenials + 1</c>
 /// denials). Quarantining and remembering pairs touch the disk and run on a background worker, so a request
-/// never waits for them; the quarantine is in force a moment after the finding.
+/// never waits for them; the quarantine is in force a moment after the finding. With <see cref="Share"/> (shared state), the
+/// windows are counted over the whole deployment: what each track observed is sent in batches off the request path, and a
+/// window finding is raised after the batch by the one gateway that wins its election.
 /// </remarks>
 internal sealed partial class LateralMovementDetector : IAsyncDisposable
 {
