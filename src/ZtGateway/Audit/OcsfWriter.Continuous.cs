@@ -19,16 +19,20 @@ internal static partial class OcsfWriter
     {
         ArgumentNullException.ThrowIfNull(f);
         var contained = f.Response == DetectionResponse.Contain;
+        var high = f.Severity == FindingSeverity.High;
+        var user = f.PrincipalKind == PrincipalKind.Workload ? (Id: 3, Name: "System") : (Id: 1, Name: "User");
         return Line(json =>
         {
             json.WriteNumber("time", f.Time.ToUnixTimeMilliseconds());
             json.WriteNumber("class_uid", DetectionFindingClass);
             json.WriteString("class_name", "Detection Finding");
             json.WriteNumber("category_uid", 2);
+            json.WriteString("category_name", "Findings");
             json.WriteNumber("activity_id", 1);
             json.WriteString("activity_name", "Create");
             json.WriteNumber("type_uid", DetectionFindingClass * 100 + 1);
-            json.WriteNumber("severity_id", f.Severity == FindingSeverity.High ? 4 : 3);
+            json.WriteNumber("severity_id", high ? 4 : 3);
+            json.WriteString("severity", high ? "High" : "Medium");
             json.WriteNumber("status_id", 1);
             json.WriteString("status", "New");
 
@@ -37,8 +41,9 @@ internal static partial class OcsfWriter
             json.WriteString("action", contained ? "Denied" : "Observed");
             json.WriteNumber("disposition_id", contained ? 3 : 15);
             json.WriteString("disposition", contained ? "Quarantined" : "Detected");
+            json.WriteBoolean("is_alert", true);
             json.WriteString("message", f.Description);
-            Metadata(json, f.Id);
+            Metadata(json, f.Id, "security_control", "host");
 
             json.WriteStartObject("finding_info");
             json.WriteString("uid", f.Id);
@@ -58,7 +63,7 @@ internal static partial class OcsfWriter
             json.WriteStartArray("related_events");
             json.WriteStartObject();
             json.WriteString("uid", f.DecisionId);
-            json.WriteString("type", "HTTP Activity");
+            json.WriteString("type_name", "HTTP Activity");
             json.WriteEndObject();
             json.WriteEndArray();
             json.WriteEndObject();
@@ -66,8 +71,8 @@ internal static partial class OcsfWriter
             json.WriteStartObject("actor");
             json.WriteStartObject("user");
             json.WriteString("uid", f.PrincipalId);
-            json.WriteString("type", f.PrincipalKind == PrincipalKind.Workload ? "System" : "User");
-            json.WriteNumber("type_id", f.PrincipalKind == PrincipalKind.Workload ? 3 : 1);
+            json.WriteNumber("type_id", user.Id);
+            json.WriteString("type", user.Name);
             json.WriteEndObject();
             json.WriteEndObject();
 
@@ -76,28 +81,58 @@ internal static partial class OcsfWriter
                 json.WriteStartObject("device");
                 json.WriteString("uid", f.DeviceId);
                 json.WriteNumber("type_id", 0);
+                json.WriteString("type", "Unknown");
                 json.WriteEndObject();
             }
 
-            json.WriteStartObject("src_endpoint");
+            // What was seen: the request that tipped the window, from where, by whom, to which segment.
+            json.WriteStartArray("evidences");
+            json.WriteStartObject();
+            json.WriteStartObject("actor");
+            json.WriteStartObject("user");
+            json.WriteString("uid", f.PrincipalId);
+            json.WriteNumber("type_id", user.Id);
+            json.WriteString("type", user.Name);
+            json.WriteEndObject();
+            json.WriteEndObject();
             if (f.ClientAddress is not null)
             {
+                json.WriteStartObject("src_endpoint");
                 json.WriteString("ip", f.ClientAddress.ToString());
+                json.WriteEndObject();
             }
 
+            json.WriteStartObject("dst_endpoint");
+            json.WriteString("svc_name", f.DestinationSegment);
             json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteEndArray();
 
-            json.WriteStartObject("trace");
-            json.WriteString("uid", f.TraceId);
-            json.WriteEndObject();
+            json.WriteStartArray("observables");
+            Observable(json, "actor.user.uid", 31, f.PrincipalId);
+            if (f.DeviceId is not null)
+            {
+                Observable(json, "device.uid", 47, f.DeviceId);
+            }
+
+            json.WriteEndArray();
 
             json.WriteStartObject("unmapped");
             json.WriteStartObject("ztgw");
             json.WriteString("detection", f.Code);
             json.WriteString("scope", f.Scope);
-            json.WriteString("src_segment", f.SourceSegment);
+            if (f.SourceSegment.Length > 0)
+            {
+                json.WriteString("src_segment", f.SourceSegment);
+            }
+
             json.WriteString("dst_segment", f.DestinationSegment);
-            json.WriteString("route", f.RouteId);
+            WriteIfSet(json, "route", f.RouteId);
+            if (f.ClientAddress is not null)
+            {
+                json.WriteString("src_ip", f.ClientAddress.ToString());
+            }
+
             json.WriteNumber("count", f.Count);
             json.WriteNumber("threshold", f.Threshold);
             json.WriteNumber("window_seconds", (long)f.Window.TotalSeconds);
@@ -108,6 +143,7 @@ internal static partial class OcsfWriter
             }
 
             json.WriteString("decision_id", f.DecisionId);
+            WriteIfSet(json, "trace_id", f.TraceId.Length > 0 ? f.TraceId : null);
             json.WriteString("policy_version", f.PolicyVersion);
             json.WriteEndObject();
             json.WriteEndObject();
@@ -126,30 +162,73 @@ internal static partial class OcsfWriter
             _ => (3, "Update", "revocation"),
         };
         var entityId = change.TargetId ?? change.Issuer + " " + change.Subject;
+        var device = change.Target == "device" ? change.TargetId : null;
+        var user = device is null ? change.TargetId ?? change.Subject : null;
+        var release = change.Change == StateChangeKind.Release;
         return Line(json =>
         {
             json.WriteNumber("time", change.Time.ToUnixTimeMilliseconds());
             json.WriteNumber("class_uid", EntityManagementClass);
             json.WriteString("class_name", "Entity Management");
             json.WriteNumber("category_uid", 3);
+            json.WriteString("category_name", "Identity & Access Management");
             json.WriteNumber("activity_id", activity);
             json.WriteString("activity_name", activityName);
             json.WriteNumber("type_uid", EntityManagementClass * 100 + activity);
-            json.WriteNumber("severity_id", change.Change == StateChangeKind.Release ? 1 : 3);
+            json.WriteNumber("severity_id", release ? 1 : 3);
+            json.WriteString("severity", release ? "Informational" : "Medium");
             json.WriteNumber("status_id", 1);
+            json.WriteString("status", "Success");
             json.WriteString("message", code + " " + entityId + (change.Reason is null ? string.Empty : " (" + change.Reason + ")"));
-            Metadata(json, change.ChangeId);
+            Metadata(json, change.ChangeId, "host");
 
             json.WriteStartObject("entity");
             json.WriteString("uid", entityId);
             json.WriteString("type", entityType);
+            if (user is not null)
+            {
+                json.WriteStartObject("user");
+                json.WriteString("uid", user);
+                json.WriteEndObject();
+            }
+
+            if (device is not null)
+            {
+                json.WriteStartObject("device");
+                json.WriteString("uid", device);
+                json.WriteNumber("type_id", 0);
+                json.WriteString("type", "Unknown");
+                json.WriteEndObject();
+            }
+
             json.WriteEndObject();
 
-            json.WriteStartObject("actor");
-            json.WriteStartObject("user");
-            json.WriteString("uid", change.Actor);
-            json.WriteEndObject();
-            json.WriteEndObject();
+            if (change.Actor is not null)
+            {
+                json.WriteStartObject("actor");
+                json.WriteStartObject("user");
+                json.WriteString("uid", change.Actor);
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+
+            json.WriteStartArray("observables");
+            if (user is not null)
+            {
+                Observable(json, "entity.user.uid", 31, user);
+            }
+
+            if (device is not null)
+            {
+                Observable(json, "entity.device.uid", 47, device);
+            }
+
+            if (change.Actor is not null)
+            {
+                Observable(json, "actor.user.uid", 31, change.Actor);
+            }
+
+            json.WriteEndArray();
 
             json.WriteStartObject("unmapped");
             json.WriteStartObject("ztgw");
@@ -176,15 +255,31 @@ internal static partial class OcsfWriter
         });
     }
 
-    private static void Metadata(Utf8JsonWriter json, string uid)
+    private static void Metadata(Utf8JsonWriter json, string uid, params ReadOnlySpan<string> profiles)
     {
         json.WriteStartObject("metadata");
         json.WriteString("uid", uid);
         json.WriteString("version", SchemaVersion);
+        json.WriteStartArray("profiles");
+        foreach (var profile in profiles)
+        {
+            json.WriteStringValue(profile);
+        }
+
+        json.WriteEndArray();
         json.WriteStartObject("product");
         json.WriteString("name", "ZtGateway");
         json.WriteString("vendor_name", "ZtGateway");
         json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void Observable(Utf8JsonWriter json, string name, int type, string value)
+    {
+        json.WriteStartObject();
+        json.WriteString("name", name);
+        json.WriteNumber("type_id", type);
+        json.WriteString("value", value);
         json.WriteEndObject();
     }
 

@@ -51,7 +51,7 @@ public sealed class DetectionFindingLineTests
         Assert.Equal("d-9", root.GetProperty("finding_info").GetProperty("related_events")[0].GetProperty("uid").GetString());
         Assert.Equal("mallory", root.GetProperty("actor").GetProperty("user").GetProperty("uid").GetString());
         Assert.Equal("laptop-9", root.GetProperty("device").GetProperty("uid").GetString());
-        Assert.Equal("10.10.1.2", root.GetProperty("src_endpoint").GetProperty("ip").GetString());
+        Assert.Equal("10.10.1.2", root.GetProperty("evidences")[0].GetProperty("src_endpoint").GetProperty("ip").GetString());
         Assert.Equal(3, root.GetProperty("action_id").GetInt32());
         var ztgw = root.GetProperty("unmapped").GetProperty("ztgw");
         Assert.Equal("finance", ztgw.GetProperty("src_segment").GetString());

@@ -28,7 +28,7 @@ public sealed class StateChangeLineTests : IDisposable
         });
 
         AssertLine("""
-            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"activity_id":3,"activity_name":"Update","type_uid":300403,"severity_id":3,"status_id":1,"message":"<type> https://idp.test alice (<reason>)","metadata":{"uid":"<id>","version":"1.3.0","product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"https://idp.test alice","type":"<entity-type>"},"actor":{"user":{"uid":"https://edr.test"}},"unmapped":{"ztgw":{"change":"<type>","iss":"https://idp.test","sub":"alice","reason":"<reason>","jti":"set-1","at":1799999970000}}}
+            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"category_name":"Identity \u0026 Access Management","activity_id":3,"activity_name":"Update","type_uid":300403,"severity_id":3,"severity":"Medium","status_id":1,"status":"Success","message":"<type> https://idp.test alice (<reason>)","metadata":{"uid":"<id>","version":"1.8.0","profiles":["host"],"product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"https://idp.test alice","type":"<entity-type>","user":{"uid":"alice"}},"actor":{"user":{"uid":"https://edr.test"}},"observables":[{"name":"entity.user.uid","type_id":31,"value":"alice"},{"name":"actor.user.uid","type_id":31,"value":"https://edr.test"}],"unmapped":{"ztgw":{"change":"<type>","iss":"https://idp.test","sub":"alice","reason":"<reason>","jti":"set-1","at":1799999970000}}}
             """.Replace("<type>", type, StringComparison.Ordinal).Replace("<reason>", reason, StringComparison.Ordinal)
             .Replace("<entity-type>", entityType, StringComparison.Ordinal));
     }
@@ -39,7 +39,7 @@ public sealed class StateChangeLineTests : IDisposable
         Commit(new JournalRecord { Type = JournalRecordTypes.Revoke, Time = Start, Issuer = "https://idp.test", Subject = "bob", At = Earlier });
 
         AssertLine("""
-            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"activity_id":3,"activity_name":"Update","type_uid":300403,"severity_id":3,"status_id":1,"message":"revoke https://idp.test bob","metadata":{"uid":"<id>","version":"1.3.0","product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"https://idp.test bob","type":"revocation"},"actor":{"user":{"uid":null}},"unmapped":{"ztgw":{"change":"revoke","iss":"https://idp.test","sub":"bob","at":1799999970000}}}
+            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"category_name":"Identity \u0026 Access Management","activity_id":3,"activity_name":"Update","type_uid":300403,"severity_id":3,"severity":"Medium","status_id":1,"status":"Success","message":"revoke https://idp.test bob","metadata":{"uid":"<id>","version":"1.8.0","profiles":["host"],"product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"https://idp.test bob","type":"revocation","user":{"uid":"bob"}},"observables":[{"name":"entity.user.uid","type_id":31,"value":"bob"}],"unmapped":{"ztgw":{"change":"revoke","iss":"https://idp.test","sub":"bob","at":1799999970000}}}
             """);
     }
 
@@ -59,10 +59,10 @@ public sealed class StateChangeLineTests : IDisposable
 
         AssertLines(
             """
-            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"activity_id":1,"activity_name":"Create","type_uid":300401,"severity_id":3,"status_id":1,"message":"hold laptop-9 (device-compliance-change: not-compliant)","metadata":{"uid":"<id>","version":"1.3.0","product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"laptop-9","type":"quarantine:device"},"actor":{"user":{"uid":"https://edr.test"}},"unmapped":{"ztgw":{"change":"hold","target":"device","id":"laptop-9","origin":"signal","reason":"device-compliance-change: not-compliant","jti":"set-3","at":1799999970000}}}
+            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"category_name":"Identity \u0026 Access Management","activity_id":1,"activity_name":"Create","type_uid":300401,"severity_id":3,"severity":"Medium","status_id":1,"status":"Success","message":"hold laptop-9 (device-compliance-change: not-compliant)","metadata":{"uid":"<id>","version":"1.8.0","profiles":["host"],"product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"laptop-9","type":"quarantine:device","device":{"uid":"laptop-9","type_id":0,"type":"Unknown"}},"actor":{"user":{"uid":"https://edr.test"}},"observables":[{"name":"entity.device.uid","type_id":47,"value":"laptop-9"},{"name":"actor.user.uid","type_id":31,"value":"https://edr.test"}],"unmapped":{"ztgw":{"change":"hold","target":"device","id":"laptop-9","origin":"signal","reason":"device-compliance-change: not-compliant","jti":"set-3","at":1799999970000}}}
             """,
             """
-            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"activity_id":4,"activity_name":"Delete","type_uid":300404,"severity_id":1,"status_id":1,"message":"release laptop-9 (device-compliance-change: compliant)","metadata":{"uid":"<id>","version":"1.3.0","product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"laptop-9","type":"quarantine:device"},"actor":{"user":{"uid":"https://edr.test"}},"unmapped":{"ztgw":{"change":"release","target":"device","id":"laptop-9","origin":"signal","reason":"device-compliance-change: compliant","jti":"set-4","at":1800000000000}}}
+            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"category_name":"Identity \u0026 Access Management","activity_id":4,"activity_name":"Delete","type_uid":300404,"severity_id":1,"severity":"Informational","status_id":1,"status":"Success","message":"release laptop-9 (device-compliance-change: compliant)","metadata":{"uid":"<id>","version":"1.8.0","profiles":["host"],"product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"laptop-9","type":"quarantine:device","device":{"uid":"laptop-9","type_id":0,"type":"Unknown"}},"actor":{"user":{"uid":"https://edr.test"}},"observables":[{"name":"entity.device.uid","type_id":47,"value":"laptop-9"},{"name":"actor.user.uid","type_id":31,"value":"https://edr.test"}],"unmapped":{"ztgw":{"change":"release","target":"device","id":"laptop-9","origin":"signal","reason":"device-compliance-change: compliant","jti":"set-4","at":1800000000000}}}
             """);
     }
 
@@ -82,10 +82,10 @@ public sealed class StateChangeLineTests : IDisposable
 
         AssertLines(
             """
-            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"activity_id":1,"activity_name":"Create","type_uid":300401,"severity_id":3,"status_id":1,"message":"hold mallory (\u0022stolen\u0022 laptop)","metadata":{"uid":"<id>","version":"1.3.0","product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"mallory","type":"quarantine:principal"},"actor":{"user":{"uid":"root"}},"unmapped":{"ztgw":{"change":"hold","target":"principal","id":"mallory","origin":"admin","reason":"\u0022stolen\u0022 laptop","at":1800000000000,"until":1800007200000}}}
+            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"category_name":"Identity \u0026 Access Management","activity_id":1,"activity_name":"Create","type_uid":300401,"severity_id":3,"severity":"Medium","status_id":1,"status":"Success","message":"hold mallory (\u0022stolen\u0022 laptop)","metadata":{"uid":"<id>","version":"1.8.0","profiles":["host"],"product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"mallory","type":"quarantine:principal","user":{"uid":"mallory"}},"actor":{"user":{"uid":"root"}},"observables":[{"name":"entity.user.uid","type_id":31,"value":"mallory"},{"name":"actor.user.uid","type_id":31,"value":"root"}],"unmapped":{"ztgw":{"change":"hold","target":"principal","id":"mallory","origin":"admin","reason":"\u0022stolen\u0022 laptop","at":1800000000000,"until":1800007200000}}}
             """,
             """
-            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"activity_id":4,"activity_name":"Delete","type_uid":300404,"severity_id":1,"status_id":1,"message":"release mallory (released by an operator)","metadata":{"uid":"<id>","version":"1.3.0","product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"mallory","type":"quarantine:principal"},"actor":{"user":{"uid":"root"}},"unmapped":{"ztgw":{"change":"release","target":"principal","id":"mallory","reason":"released by an operator","at":1800000000000}}}
+            {"time":1800000000000,"class_uid":3004,"class_name":"Entity Management","category_uid":3,"category_name":"Identity \u0026 Access Management","activity_id":4,"activity_name":"Delete","type_uid":300404,"severity_id":1,"severity":"Informational","status_id":1,"status":"Success","message":"release mallory (released by an operator)","metadata":{"uid":"<id>","version":"1.8.0","profiles":["host"],"product":{"name":"ZtGateway","vendor_name":"ZtGateway"}},"entity":{"uid":"mallory","type":"quarantine:principal","user":{"uid":"mallory"}},"actor":{"user":{"uid":"root"}},"observables":[{"name":"entity.user.uid","type_id":31,"value":"mallory"},{"name":"actor.user.uid","type_id":31,"value":"root"}],"unmapped":{"ztgw":{"change":"release","target":"principal","id":"mallory","reason":"released by an operator","at":1800000000000}}}
             """);
     }
 
@@ -105,6 +105,7 @@ public sealed class StateChangeLineTests : IDisposable
     private void AssertLines(params string[] expected)
     {
         Assert.Equal(expected, _store.Context.Lines.Select(WithoutRandomId));
+        Assert.All(_store.Context.Lines, line => Assert.Empty(ZtGateway.Tests.Audit.Ocsf.OcsfSchema.Vendored.Validate(System.Text.Encoding.UTF8.GetBytes(line))));
     }
 
     // The change id is a version-7 GUID of the change's time: its first 48 bits are that time, the rest is random.
