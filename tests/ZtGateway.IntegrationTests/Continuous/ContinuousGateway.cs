@@ -148,6 +148,7 @@ public sealed class ContinuousGateway : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Host.DisposeAsync();
+        AuditConformance.AssertValid(Directory);
 
         try
         {

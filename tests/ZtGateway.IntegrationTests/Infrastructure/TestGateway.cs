@@ -110,6 +110,7 @@ public sealed class TestGateway : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Host.DisposeAsync();
+        AuditConformance.AssertValid(Directory);
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
