@@ -68,13 +68,7 @@ internal static partial class OcsfWriter
             json.WriteEndArray();
             json.WriteEndObject();
 
-            json.WriteStartObject("actor");
-            json.WriteStartObject("user");
-            json.WriteString("uid", f.PrincipalId);
-            json.WriteNumber("type_id", user.Id);
-            json.WriteString("type", user.Name);
-            json.WriteEndObject();
-            json.WriteEndObject();
+            Actor(json);
 
             if (f.DeviceId is not null)
             {
@@ -88,13 +82,7 @@ internal static partial class OcsfWriter
             // What was seen: the request that tipped the window, from where, by whom, to which segment.
             json.WriteStartArray("evidences");
             json.WriteStartObject();
-            json.WriteStartObject("actor");
-            json.WriteStartObject("user");
-            json.WriteString("uid", f.PrincipalId);
-            json.WriteNumber("type_id", user.Id);
-            json.WriteString("type", user.Name);
-            json.WriteEndObject();
-            json.WriteEndObject();
+            Actor(json);
             if (f.ClientAddress is not null)
             {
                 json.WriteStartObject("src_endpoint");
@@ -147,6 +135,17 @@ internal static partial class OcsfWriter
             json.WriteString("policy_version", f.PolicyVersion);
             json.WriteEndObject();
             json.WriteEndObject();
+
+            void Actor(Utf8JsonWriter writer)
+            {
+                writer.WriteStartObject("actor");
+                writer.WriteStartObject("user");
+                writer.WriteString("uid", f.PrincipalId);
+                writer.WriteNumber("type_id", user.Id);
+                writer.WriteString("type", user.Name);
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
         });
     }
 
