@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Xunit.Abstractions;
 using ZtGateway.IntegrationTests.Infrastructure;
 
 namespace ZtGateway.IntegrationTests.Continuous;
@@ -10,7 +12,7 @@ namespace ZtGateway.IntegrationTests.Continuous;
 /// <c>maxSegments</c> for the deployment though each gateway sees one segment: one finding, and in contain mode the prober is
 /// cut off at her home gateway while a normal user of the same run is untouched.
 /// </summary>
-public sealed class SharedDetectionProcessTests : IAsyncLifetime
+public sealed class SharedDetectionProcessTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly string[] Segments = ["finance", "hr", "engineering"];
 
@@ -96,10 +98,12 @@ public sealed class SharedDetectionProcessTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await SendAsync("finance", "/ledger/1", mallory)).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync("hr", "/payroll/alice", mallory)).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync("engineering", "/builds/1", mallory)).Status);
+        var clock = Stopwatch.StartNew();
 
         Assert.True(await ContinuousGateway.EventuallyAsync(
             async () => (await SendAsync("finance", "/ledger/2", mallory)).Reason == "principal-quarantined", TimeSpan.FromSeconds(5)),
             "the prober was not contained at finance");
+        output.WriteLine($"contained at finance {clock.Elapsed.TotalMilliseconds:F0} ms after the third segment's request");
         Assert.Equal(HttpStatusCode.OK, (await SendAsync("finance", "/ledger/3", alice)).Status);
 
         var (_, finding) = Assert.Single(Findings());
