@@ -53,6 +53,7 @@ internal sealed partial class OtlpSink : IAuditSink
     private readonly ILoggerFactory _records;
     private readonly ILogger _emitter;
     private readonly KeyValuePair<string, object?> _sinkTag;
+    private readonly Lock _accounting = new();
 
     // Records handed to the SDK whose export has not returned yet: at most _maxQueue, so the SDK's queue never drops.
     private long _pending;
@@ -61,6 +62,7 @@ internal sealed partial class OtlpSink : IAuditSink
     private volatile bool _overflowReported;
     private volatile string? _lastProblem;
     private int _closed;
+    private bool _settled;
 
     /// <param name="settings">The sink's entry of <c>audit.sinks</c>.</param>
     /// <param name="serviceName">The resource's <c>service.name</c>.</param>
@@ -139,8 +141,17 @@ internal sealed partial class OtlpSink : IAuditSink
         }
         catch (Exception ex)
         {
-            // Never on the request path: the record is lost to this sink only, and counted.
-            Interlocked.Decrement(ref _pending);
+            // Never on the request path: the record is lost to this sink only, and counted (once: a close counts what is pending).
+            lock (_accounting)
+            {
+                if (_settled)
+                {
+                    return;
+                }
+
+                Interlocked.Decrement(ref _pending);
+            }
+
             Drop(1, ExportFailed);
             Log.EmitFailed(_logger, Name, info.RecordId, ex);
         }
@@ -156,7 +167,15 @@ internal sealed partial class OtlpSink : IAuditSink
         // Bounded: the exporter's shutdown then cancels an export still in flight.
         _batch.Shutdown((int)ShutdownTimeout.TotalMilliseconds);
         _records.Dispose();
-        var lost = Interlocked.Exchange(ref _pending, 0);
+
+        // What was not exported by now is lost; an export that returns later is not counted again.
+        long lost;
+        lock (_accounting)
+        {
+            _settled = true;
+            lost = Interlocked.Exchange(ref _pending, 0);
+        }
+
         if (lost > 0)
         {
             Drop(lost, Closed);
@@ -219,6 +238,16 @@ internal sealed partial class OtlpSink : IAuditSink
     // Called by the batch processor's one worker thread after each export.
     private void Exported(ExportResult result, int count)
     {
+        lock (_accounting)
+        {
+            if (_settled)
+            {
+                return; // counted as closed
+            }
+
+            Interlocked.Add(ref _pending, -count);
+        }
+
         if (result == ExportResult.Success)
         {
             if (_failing)
@@ -385,10 +414,6 @@ internal sealed partial class OtlpSink : IAuditSink
             catch (Exception ex)
             {
                 sink._lastProblem = Describe(ex);
-            }
-            finally
-            {
-                Interlocked.Add(ref sink._pending, -count);
             }
 
             sink.Exported(result, count);
