@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ZtGateway.IntegrationTests.Infrastructure;
@@ -138,6 +140,50 @@ public sealed class OtlpSinkTests : IAsyncDisposable
         Assert.Single(_logs.Lines, l => l.Contains("IS FAILING", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task AnHttpsCollector_IsVerifiedWithTheConfiguredCa()
+    {
+        var (server, caPem) = CollectorCertificates();
+        var caFile = Path.Combine(Path.GetTempPath(), "ztgw-ca-" + Guid.NewGuid().ToString("N") + ".pem");
+        await File.WriteAllTextAsync(caFile, caPem);
+        try
+        {
+            await StartAsync("http/protobuf", server, caFile);
+            Assert.StartsWith("otlp:https://127.0.0.1:", _sink, StringComparison.Ordinal);
+
+            var sent = await SendMixAsync(count: 1);
+            var records = await _receiver!.WaitForLogsAsync(r => r.Count >= sent.Count);
+
+            Assert.Equal(sent.Select(r => r.TraceId).Order(), records.Select(r => r.TraceId).Order());
+            Assert.DoesNotContain(_logs.Lines, l => l.Contains("IS FAILING", StringComparison.Ordinal));
+        }
+        finally
+        {
+            File.Delete(caFile);
+            server.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task AnHttpsCollector_ThatNothingConfiguredTrusts_IsAFailingSink_NotAFailingRequest()
+    {
+        var (server, _) = CollectorCertificates();
+        using (server)
+        {
+            await StartAsync("http/protobuf", server);
+
+            var sent = await SendMixAsync(count: 1);
+            await WaitUntilAsync(() => Dropped("export-failed") >= sent.Count);
+
+            // SendMixAsync asserted every answer: allowed requests 200, the others refused.
+            Assert.Equal(sent.Count, (await File.ReadAllLinesAsync(_gateway!.AuditFile)).Length);
+            Assert.Empty(_receiver!.Logs);
+            Assert.Equal(sent.Count, Dropped("export-failed"));
+            var failing = Assert.Single(_logs.Lines, l => l.Contains("IS FAILING", StringComparison.Ordinal));
+            Assert.Contains("SSL", failing, StringComparison.Ordinal);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_gateway is not null)
@@ -160,15 +206,16 @@ public sealed class OtlpSinkTests : IAsyncDisposable
         _identity.Dispose();
     }
 
-    private async Task StartAsync(string protocol)
+    private async Task StartAsync(string protocol, X509Certificate2? certificate = null, string? caFile = null)
     {
         _ledger = await EchoUpstream.StartAsync("ledger");
-        _receiver = await OtlpReceiver.StartAsync();
+        _receiver = await OtlpReceiver.StartAsync(certificate: certificate);
         var endpoint = (protocol == "grpc" ? _receiver.GrpcEndpoint : _receiver.Endpoint).ToString().TrimEnd('/');
         _sink = "otlp:" + endpoint;
+        var ca = caFile is null ? string.Empty : $", ca: \"{caFile}\"";
         var yaml = TestGateway.DefaultGatewayYaml.Replace(
             "  sinks: [\"file:audit/decisions.jsonl\"]",
-            $"  sinks:\n    - file:audit/decisions.jsonl\n    - {{ type: otlp, endpoint: \"{endpoint}\", protocol: {protocol} }}",
+            $"  sinks:\n    - file:audit/decisions.jsonl\n    - {{ type: otlp, endpoint: \"{endpoint}\", protocol: {protocol}{ca} }}",
             StringComparison.Ordinal);
         Assert.Contains("type: otlp", yaml, StringComparison.Ordinal);
         _loggerFactory = LoggerFactory.Create(l => l.SetMinimumLevel(LogLevel.Information).AddProvider(_logs));
@@ -206,6 +253,28 @@ public sealed class OtlpSinkTests : IAsyncDisposable
     }
 
     private long Dropped(string reason) => _dropped.GetValueOrDefault(reason);
+
+    // A certificate authority made for the test, and a server certificate for 127.0.0.1 that it issued.
+    private static (X509Certificate2 Server, string CaPem) CollectorCertificates()
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=ztgw test collector CA", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        using var ca = caRequest.CreateSelfSigned(now.AddHours(-1), now.AddDays(1));
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var issued = request.Create(ca, now.AddHours(-1), now.AddDays(1), RandomNumberGenerator.GetBytes(8));
+        using var withKey = issued.CopyWithPrivateKey(key);
+        return (X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null), ca.ExportCertificatePem());
+    }
 
     private static async Task WaitUntilAsync(Func<bool> done)
     {

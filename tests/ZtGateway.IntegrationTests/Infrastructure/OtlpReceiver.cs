@@ -49,15 +49,33 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public ConcurrentQueue<ReceivedLogRecord> Logs { get; } = new();
 
-    /// <summary>Starts on free ports, or on the ports of a receiver that was stopped (to bring it back).</summary>
-    public static async Task<OtlpReceiver> StartAsync(int httpPort = 0, int grpcPort = 0)
+    /// <summary>
+    /// Starts on free ports, or on the ports of a receiver that was stopped (to bring it back); with
+    /// <paramref name="certificate"/>, both listeners are https.
+    /// </summary>
+    public static async Task<OtlpReceiver> StartAsync(int httpPort = 0, int grpcPort = 0,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(System.Net.IPAddress.Loopback, httpPort);
-            kestrel.Listen(System.Net.IPAddress.Loopback, grpcPort, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+            kestrel.Listen(System.Net.IPAddress.Loopback, httpPort, listen =>
+            {
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
+            kestrel.Listen(System.Net.IPAddress.Loopback, grpcPort, listen =>
+            {
+                listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
         });
         var app = builder.Build();
         var receiver = new OtlpReceiver(app);
