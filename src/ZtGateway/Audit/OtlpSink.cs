@@ -224,7 +224,8 @@ internal sealed partial class OtlpSink : IAuditSink
         return (traceId, spanId, sameTrace ? current!.ActivityTraceFlags : ActivityTraceFlags.None);
     }
 
-    private static bool IsHex(string text) => text.All(char.IsAsciiHexDigit);
+    // What ActivityTraceId and ActivitySpanId accept: lower-case hex, not all zeros.
+    private static bool IsHex(string text) => text.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f') && text.Any(c => c != '0');
 
     private void Drop(long count, string reason)
     {

@@ -96,6 +96,29 @@ public sealed class OtlpSinkTests : IDisposable
     }
 
     [Theory]
+    [InlineData("0AF7651916CD43DD8448EB211C80319C", "b7ad6b7169203331")]
+    [InlineData("00000000000000000000000000000000", "b7ad6b7169203331")]
+    [InlineData("0af7651916cd43dd8448eb211c80319c", "not-a-span-id!!!")]
+    [InlineData("short", null)]
+    public void AnUnusableTraceOrSpanId_IsLeftOut_NotAnError(string traceId, string? spanId)
+    {
+        var logger = new Moq.Mock<Microsoft.Extensions.Logging.ILogger>();
+        var sink = new OtlpSink(new OtlpSinkSettings { Endpoint = _endpoint }, "ztgw", logger.Object);
+        try
+        {
+            sink.Write(Line, new AuditLineInfo("d-1", 4002, "d-1", traceId, spanId, Notable: false));
+
+            Assert.Equal(1, sink.Pending);
+            Assert.Empty(_dropped);
+            Assert.DoesNotContain(logger.Invocations, i => i.Method.Name == "Log");
+        }
+        finally
+        {
+            sink.Dispose();
+        }
+    }
+
+    [Theory]
     [InlineData("http://c:4318", "http/protobuf", "http://c:4318/v1/logs")]
     [InlineData("http://c:4318/", "http/protobuf", "http://c:4318/v1/logs")]
     [InlineData("https://c.corp/otlp/v1/logs", "http/protobuf", "https://c.corp/otlp/v1/logs")]
