@@ -9,6 +9,9 @@ internal sealed class DiagnosticBag
 
     public bool HasErrors => items.Exists(d => d.Severity == DiagnosticSeverity.Error);
 
+    /// <summary>How many errors were recorded so far: a mapper compares it before and after reading an entry.</summary>
+    public int ErrorCount => items.Count(d => d.Severity == DiagnosticSeverity.Error);
+
     public void Error(SourceLocation location, string message) =>
         items.Add(new Diagnostic(DiagnosticSeverity.Error, location, message));
 

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using ZtGateway.Policy.Configuration;
 
@@ -6,7 +8,7 @@ namespace ZtGateway.Policy.Loading;
 /// <summary>Whether a load checks the key files the policy names (see <see cref="PolicyLoadOptions"/>).</summary>
 public enum KeyFileCheck
 {
-    /// <summary>Every trust file (JWKS) and the assertion signing key must exist, be readable and be of its kind.</summary>
+    /// <summary>Every trust file (JWKS, an OTLP audit sink's CA file) and the assertion signing key must exist, be readable and be of its kind.</summary>
     Required,
 
     /// <summary>Key files are not opened: for analyses of the policy and for the command that creates development keys.</summary>
@@ -61,6 +63,33 @@ internal static class KeyFiles
         }
     }
 
+    /// <summary>Null when <paramref name="path"/> holds at least one PEM certificate; else why not.</summary>
+    public static string? CertificateProblem(string path)
+    {
+        var (text, problem) = Read(path, "does not exist");
+        if (text is null)
+        {
+            return problem;
+        }
+
+        try
+        {
+            var certificates = new X509Certificate2Collection();
+            certificates.ImportFromPem(text);
+            var count = certificates.Count;
+            foreach (var certificate in certificates)
+            {
+                certificate.Dispose();
+            }
+
+            return count == 0 ? "holds no PEM certificate (-----BEGIN CERTIFICATE-----)" : null;
+        }
+        catch (CryptographicException ex)
+        {
+            return $"is not a PEM certificate file: {ex.Message}";
+        }
+    }
+
     /// <summary>Null when <paramref name="path"/> holds a PEM private key; else why not.</summary>
     public static string? PrivateKeyProblem(string path)
     {
@@ -86,6 +115,14 @@ internal static class KeyFiles
             }
         }
 
+        foreach (var (path, location, name) in locations.Certificates)
+        {
+            if (CertificateProblem(path) is { } problem)
+            {
+                diagnostics.Error(location, $"{name} '{Shown(gateway, path)}' {problem}");
+            }
+        }
+
         var signing = gateway.Assertion.SigningKeyFile;
         if (PrivateKeyProblem(signing) is { } signingProblem)
         {
@@ -93,14 +130,14 @@ internal static class KeyFiles
         }
     }
 
-    private static (string? Text, string? Problem) Read(string path)
+    private static (string? Text, string? Problem) Read(string path, string missing = "does not exist (a key file is never created at start; " + DevelopmentHint + ")")
     {
         try
         {
             var info = new FileInfo(path);
             if (!info.Exists)
             {
-                return (null, Directory.Exists(path) ? "is a folder, not a file" : "does not exist (a key file is never created at start; " + DevelopmentHint + ")");
+                return (null, Directory.Exists(path) ? "is a folder, not a file" : missing);
             }
 
             if (info.Length > MaxKeyFileBytes)
@@ -127,6 +164,9 @@ internal static class KeyFiles
 internal sealed class KeyLocations
 {
     public List<(string Path, SourceLocation Location, string Name)> Jwks { get; } = [];
+
+    /// <summary>PEM files of certificate authorities (an OTLP audit sink's <c>ca</c>).</summary>
+    public List<(string Path, SourceLocation Location, string Name)> Certificates { get; } = [];
 
     public SourceLocation SigningKey { get; set; } = new(string.Empty, 1, 1);
 }

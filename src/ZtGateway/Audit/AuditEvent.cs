@@ -12,6 +12,13 @@ internal sealed record AuditEvent
 
     public required string TraceId { get; init; }
 
+    /// <summary>
+    /// The gateway's span in <see cref="TraceId"/> (16 hex digits): the decision span when spans are recorded, else
+    /// the caller's parent id, else the parent id sent upstream. Not in the OCSF line; an <c>otlp</c> sink puts it in
+    /// its record's trace context.
+    /// </summary>
+    public string? SpanId { get; init; }
+
     public required Decision Decision { get; init; }
 
     /// <summary>The reason to record: the decision's, or the upstream failure that followed an allow.</summary>

@@ -11,7 +11,21 @@ internal interface IAuditSink : IDisposable
 
     /// <summary>Writes one complete line; throws when it cannot.</summary>
     void Write(ReadOnlySpan<byte> line);
+
+    /// <summary>Writes one complete line about what <paramref name="info"/> says; sinks that only store lines ignore it.</summary>
+    void Write(ReadOnlySpan<byte> line, in AuditLineInfo info) => Write(line);
 }
+
+/// <summary>
+/// What a sink may want to know about a line without parsing it: its OCSF class, its ids and the trace it belongs to.
+/// </summary>
+/// <param name="RecordId">The line's <c>metadata.uid</c> (a decision, finding or change id).</param>
+/// <param name="ClassUid">The OCSF <c>class_uid</c>.</param>
+/// <param name="DecisionId">The decision the line is about; null for a change of continuous evaluation.</param>
+/// <param name="TraceId">The W3C trace id (32 hex digits) of the decision; null when the line names no trace.</param>
+/// <param name="SpanId">The span (16 hex digits) of the gateway in that trace; null when not known.</param>
+/// <param name="Notable">True for a refusal or a finding, false for an allowed request or a change.</param>
+internal readonly record struct AuditLineInfo(string RecordId, int ClassUid, string? DecisionId, string? TraceId, string? SpanId, bool Notable);
 
 /// <summary>
 /// Writes every decision to every configured sink before the response is sent. A sink that fails does not
@@ -23,17 +37,21 @@ internal sealed partial class AuditTrail : IDisposable
     /// <summary>The name of the process-wide meter of audit failures (<c>ztgw.audit.failures</c>).</summary>
     public const string MeterName = "ZtGateway.Audit";
 
-    private static readonly Meter Meter = new(MeterName);
+    /// <summary>The meter of <c>ztgw.audit.*</c>; <see cref="OtlpSink"/> counts on it too.</summary>
+    internal static readonly Meter Meter = new(MeterName);
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("ztgw.audit.failures", description: "Audit lines a sink could not write");
 
     private readonly IAuditSink[] _sinks;
     private readonly ILogger _logger;
 
-    public AuditTrail(AuditSettings settings, ILogger logger)
+    /// <param name="settings">The <c>audit:</c> section.</param>
+    /// <param name="logger">Where sink failures are reported.</param>
+    /// <param name="serviceName">The <c>service.name</c> of the records an <c>otlp</c> sink sends (<c>telemetry.serviceName</c>).</param>
+    public AuditTrail(AuditSettings settings, ILogger logger, string serviceName = "ztgw")
     {
         _logger = logger;
         AuditAllows = settings.Allows;
-        _sinks = [.. settings.Sinks.Select(CreateSink)];
+        _sinks = [.. settings.Sinks.Select(CreateSink), .. settings.OtlpSinks.Select(s => CreateOtlpSink(s, serviceName))];
     }
 
     internal AuditTrail(IEnumerable<IAuditSink> sinks, bool auditAllows, ILogger logger)
@@ -56,7 +74,8 @@ internal sealed partial class AuditTrail : IDisposable
         try
         {
             OcsfWriter.HttpActivity(auditEvent, line.Json);
-            Write(line.Complete(), auditEvent.DecisionId);
+            Write(line.Complete(), new AuditLineInfo(auditEvent.DecisionId, OcsfWriter.HttpActivityClass, auditEvent.DecisionId,
+                auditEvent.TraceId, auditEvent.SpanId, Notable: !auditEvent.Decision.Allowed));
         }
         finally
         {
@@ -70,28 +89,31 @@ internal sealed partial class AuditTrail : IDisposable
     /// once the window is over, after its answers went out: that is what keeps a flood from filling the disk.
     /// </summary>
     public void RecordRateLimited(RateLimitedEvent window) =>
-        Write(OcsfWriter.RateLimited(window), window.DecisionId);
+        Write(OcsfWriter.RateLimited(window),
+            new AuditLineInfo(window.DecisionId, OcsfWriter.HttpActivityClass, window.DecisionId, TraceId: null, SpanId: null, Notable: true));
 
     /// <summary>Writes a lateral-movement finding (OCSF Detection Finding) to every sink.</summary>
     public void RecordFinding(FindingEvent finding) =>
-        Write(OcsfWriter.DetectionFinding(finding), finding.Id);
+        Write(OcsfWriter.DetectionFinding(finding),
+            new AuditLineInfo(finding.Id, OcsfWriter.DetectionFindingClass, finding.DecisionId, finding.TraceId, SpanId: null, Notable: true));
 
     /// <summary>Writes a change of revocations or quarantines (OCSF Entity Management) to every sink.</summary>
     public void RecordStateChange(StateChangeEvent change) =>
-        Write(OcsfWriter.StateChange(change), change.ChangeId);
+        Write(OcsfWriter.StateChange(change),
+            new AuditLineInfo(change.ChangeId, OcsfWriter.EntityManagementClass, DecisionId: null, TraceId: null, SpanId: null, Notable: false));
 
-    private void Write(ReadOnlySpan<byte> line, string id)
+    private void Write(ReadOnlySpan<byte> line, in AuditLineInfo info)
     {
         foreach (var sink in _sinks)
         {
             try
             {
-                sink.Write(line);
+                sink.Write(line, info);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
             {
                 Failures.Add(1, new KeyValuePair<string, object?>("sink", sink.Name));
-                Log.SinkFailed(_logger, sink.Name, id, ex);
+                Log.SinkFailed(_logger, sink.Name, info.RecordId, ex);
                 try
                 {
                     using var stderr = Console.OpenStandardError();
@@ -122,6 +144,21 @@ internal sealed partial class AuditTrail : IDisposable
             // Keep serving; every line for this sink will be counted as a failure and go to stderr.
             Log.SinkUnavailable(_logger, spec, ex);
             return new BrokenSink(spec, ex.Message);
+        }
+    }
+
+    private IAuditSink CreateOtlpSink(OtlpSinkSettings settings, string serviceName)
+    {
+        try
+        {
+            return new OtlpSink(settings, serviceName, _logger);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException
+            or ArgumentException or NotSupportedException)
+        {
+            // The CA file changed since the policy was loaded: like a file that cannot be opened.
+            Log.SinkUnavailable(_logger, settings.Name, ex);
+            return new BrokenSink(settings.Name, ex.Message);
         }
     }
 

@@ -63,10 +63,10 @@ internal sealed partial class EnforcementMiddleware
 
         // The span covers token, device and policy; it ends before forwarding. Its trace is the request's trace.
         using var decisionSpan = GatewayTelemetry.StartDecision();
-        var (traceId, traceCarried) = TraceOf(context.Request);
+        var (traceId, spanId, traceCarried) = TraceOf(context.Request);
         try
         {
-            await DecideAsync(context, state, decisionId, started, decisionSpan, traceId, traceCarried);
+            await DecideAsync(context, state, decisionId, started, decisionSpan, traceId, spanId, traceCarried);
         }
         catch (Exception ex) when (IsUnexpected(ex, context))
         {
@@ -74,7 +74,7 @@ internal sealed partial class EnforcementMiddleware
             // audit trail a line; nothing is forwarded.
             Log.Unexpected(_logger, decisionId, _segment, ex);
             var request = context.Request;
-            var failed = new PendingAudit(state.Audit, _time, decisionId, traceId, InternalError(), new RequestContext
+            var failed = new PendingAudit(state.Audit, _time, decisionId, traceId, spanId, InternalError(), new RequestContext
             {
                 Segment = _segment,
                 Method = request.Method,
@@ -86,7 +86,7 @@ internal sealed partial class EnforcementMiddleware
     }
 
     private async Task DecideAsync(HttpContext context, GatewayState state, string decisionId, long started, Activity? decisionSpan,
-        string traceId, bool traceCarried)
+        string traceId, string spanId, bool traceCarried)
     {
         var policy = state.Policy;
         var request = context.Request;
@@ -138,7 +138,7 @@ internal sealed partial class EnforcementMiddleware
         _telemetry.Decided(decisionSpan, decision, decisionId, _time.GetElapsedTime(started));
         decisionSpan?.Stop();
         _detector.Observe(decision, requestContext, decisionId, traceId);
-        var audit = new PendingAudit(state.Audit, _time, decisionId, traceId, decision, requestContext, policy.Version);
+        var audit = new PendingAudit(state.Audit, _time, decisionId, traceId, spanId, decision, requestContext, policy.Version);
         if (!decision.Allowed)
         {
             var code = decision.Reason.ToCode();
@@ -161,7 +161,8 @@ internal sealed partial class EnforcementMiddleware
 
         try
         {
-            await ForwardAsync(context, state, decision, token.Principal!, posture.Device, service, cluster, audit, decisionId, traceId, traceCarried);
+            await ForwardAsync(context, state, decision, token.Principal!, posture.Device, service, cluster, audit, decisionId, traceId, spanId,
+                traceCarried);
         }
         catch (Exception ex) when (IsUnexpected(ex, context))
         {
@@ -176,7 +177,8 @@ internal sealed partial class EnforcementMiddleware
     }
 
     private async Task ForwardAsync(HttpContext context, GatewayState state, Decision decision, Principal principal, DevicePosture? device,
-        Policy.Configuration.ServiceConfig service, ClusterState cluster, PendingAudit audit, string decisionId, string traceId, bool traceCarried)
+        Policy.Configuration.ServiceConfig service, ClusterState cluster, PendingAudit audit, string decisionId, string traceId, string spanId,
+        bool traceCarried)
     {
         // Authorization is taken off the outgoing request (OutboundHeaders), unless the service sets passAuthorization.
         var request = context.Request;
@@ -184,7 +186,7 @@ internal sealed partial class EnforcementMiddleware
         if (!traceCarried)
         {
             // Nothing records spans and the caller started no trace: the upstream still joins the decision's trace.
-            request.Headers.TraceParent = TraceParent(traceId);
+            request.Headers.TraceParent = TraceParent(traceId, spanId);
         }
 
         request.Headers[state.Assertions.Settings.Header] = state.Assertions.Issue(decision, principal, device, decisionId);
@@ -234,36 +236,35 @@ internal sealed partial class EnforcementMiddleware
         }
     }
 
-    // The request's trace: its span's when traces are recorded, else the caller's traceparent, else a new one.
-    // Carried is true when that trace already reaches the upstream (the span's context, or the caller's header).
-    private static (string TraceId, bool Carried) TraceOf(HttpRequest request)
+    // The request's trace: its span's when traces are recorded, else the caller's traceparent, else a new one; and the
+    // gateway's span in it: the decision span, else the caller's parent id, else a new id that the upstream gets as its
+    // parent. Carried is true when that trace already reaches the upstream (the span's context, or the caller's header).
+    private static (string TraceId, string SpanId, bool Carried) TraceOf(HttpRequest request)
     {
         if (Activity.Current is { } current)
         {
-            return (current.TraceId.ToHexString(), true);
+            return (current.TraceId.ToHexString(), current.SpanId.ToHexString(), true);
         }
 
         var traceparent = request.Headers.TraceParent;
         return traceparent.Count == 1 && ActivityContext.TryParse(traceparent[0], null, out var caller)
-            ? (caller.TraceId.ToHexString(), true)
-            : (ActivityTraceId.CreateRandom().ToHexString(), false);
+            ? (caller.TraceId.ToHexString(), caller.SpanId.ToHexString(), true)
+            : (ActivityTraceId.CreateRandom().ToHexString(), ActivitySpanId.CreateRandom().ToHexString(), false);
     }
 
-    // A W3C traceparent in the decision's trace with a new parent id, built as one string.
-    private static string TraceParent(string traceId) =>
-        string.Create(55, (TraceId: traceId, Parent: ActivitySpanId.CreateRandom()), static (chars, state) =>
+    // A W3C traceparent in the decision's trace with the given parent id, built as one string.
+    private static string TraceParent(string traceId, string parentId) =>
+        string.Create(55, (TraceId: traceId, Parent: parentId), static (chars, state) =>
         {
-            Span<byte> parent = stackalloc byte[8];
-            state.Parent.CopyTo(parent);
             "00-".CopyTo(chars);
             state.TraceId.CopyTo(chars[3..]);
             chars[35] = '-';
-            Convert.TryToHexStringLower(parent, chars[36..], out _);
+            state.Parent.CopyTo(chars[36..]);
             "-00".CopyTo(chars[52..]);
         });
 
     /// <summary>One decision's audit line, written exactly once.</summary>
-    private sealed class PendingAudit(AuditTrail trail, TimeProvider time, string decisionId, string traceId, Decision decision,
+    private sealed class PendingAudit(AuditTrail trail, TimeProvider time, string decisionId, string traceId, string spanId, Decision decision,
         RequestContext request, string policyVersion)
     {
         private int _written;
@@ -287,6 +288,7 @@ internal sealed partial class EnforcementMiddleware
                 Time = time.GetUtcNow(),
                 DecisionId = decisionId,
                 TraceId = traceId,
+                SpanId = spanId,
                 Decision = decision,
                 Reason = reason,
                 Method = request.Method,

@@ -370,7 +370,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         RateLimitTally? tally, ITokenValidator? previousTokens = null)
     {
         var gateway = policy.Gateway;
-        var audit = new AuditTrail(gateway.Audit, loggerFactory.CreateLogger("ZtGateway.Audit"));
+        var audit = new AuditTrail(gateway.Audit, loggerFactory.CreateLogger("ZtGateway.Audit"), gateway.Telemetry.ServiceName);
         return new GatewayState(
             new PolicyEngine(policy, options.TimeProvider),
             new CachingTokenValidator(

@@ -17,10 +17,21 @@ public sealed record ReceivedSpan(string Service, string TraceId, string SpanId,
     public string? Attribute(string key) => Attributes.TryGetValue(key, out var value) ? value : null;
 }
 
+/// <summary>One log record as an OTLP exporter sent it.</summary>
+public sealed record ReceivedLogRecord(string Service, string Scope, string Body, int SeverityNumber, string TraceId, string SpanId,
+    IReadOnlyDictionary<string, string> Attributes)
+{
+    public const int SeverityInfo = 9;
+    public const int SeverityWarn = 13;
+
+    public string? Attribute(string key) => Attributes.TryGetValue(key, out var value) ? value : null;
+}
+
 /// <summary>
-/// An OTLP trace receiver on 127.0.0.1: accepts OTLP/HTTP (<c>POST /v1/traces</c>, protobuf ExportTraceServiceRequest)
-/// on <see cref="Endpoint"/> and OTLP/gRPC (HTTP/2 without TLS) on <see cref="GrpcEndpoint"/>, and keeps every span,
-/// decoded with a small wire-format reader.
+/// An OTLP trace and log receiver on 127.0.0.1: accepts OTLP/HTTP (<c>POST /v1/traces</c> and <c>/v1/logs</c>,
+/// protobuf ExportTraceServiceRequest and ExportLogsServiceRequest) on <see cref="Endpoint"/> and OTLP/gRPC (HTTP/2
+/// without TLS) on <see cref="GrpcEndpoint"/>, and keeps every span and log record, decoded with a small wire-format
+/// reader.
 /// </summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {
@@ -36,14 +47,35 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public ConcurrentQueue<ReceivedSpan> Spans { get; } = new();
 
-    public static async Task<OtlpReceiver> StartAsync()
+    public ConcurrentQueue<ReceivedLogRecord> Logs { get; } = new();
+
+    /// <summary>
+    /// Starts on free ports, or on the ports of a receiver that was stopped (to bring it back); with
+    /// <paramref name="certificate"/>, both listeners are https.
+    /// </summary>
+    public static async Task<OtlpReceiver> StartAsync(int httpPort = 0, int grpcPort = 0,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(System.Net.IPAddress.Loopback, 0);
-            kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+            kestrel.Listen(System.Net.IPAddress.Loopback, httpPort, listen =>
+            {
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
+            kestrel.Listen(System.Net.IPAddress.Loopback, grpcPort, listen =>
+            {
+                listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
         });
         var app = builder.Build();
         var receiver = new OtlpReceiver(app);
@@ -59,33 +91,62 @@ public sealed class OtlpReceiver : IAsyncDisposable
             return Results.Bytes([], "application/x-protobuf");
         });
 
-        // gRPC: each message is a 5-byte prefix (compressed flag, big-endian length) and the protobuf; the status
-        // goes in the trailers.
-        app.MapPost("/opentelemetry.proto.collector.trace.v1.TraceService/Export", async (HttpContext context) =>
+        app.MapPost("/v1/logs", async (HttpContext context) =>
         {
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body);
-            var bytes = body.ToArray();
-            for (var offset = 0; offset + 5 <= bytes.Length;)
+            foreach (var record in OtlpLogDecoder.Decode(body.ToArray()))
             {
-                var length = (bytes[offset + 1] << 24) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 8) | bytes[offset + 4];
-                foreach (var span in OtlpTraceDecoder.Decode(bytes[(offset + 5)..(offset + 5 + length)]))
-                {
-                    receiver.Spans.Enqueue(span);
-                }
-
-                offset += 5 + length;
+                receiver.Logs.Enqueue(record);
             }
 
-            context.Response.ContentType = "application/grpc";
-            await context.Response.Body.WriteAsync(new byte[5]);
-            context.Response.AppendTrailer("grpc-status", "0");
+            return Results.Bytes([], "application/x-protobuf");
         });
+
+        app.MapPost("/opentelemetry.proto.collector.trace.v1.TraceService/Export", (HttpContext context) =>
+            GrpcAsync(context, message => OtlpTraceDecoder.Decode(message).ForEach(receiver.Spans.Enqueue)));
+        app.MapPost("/opentelemetry.proto.collector.logs.v1.LogsService/Export", (HttpContext context) =>
+            GrpcAsync(context, message => OtlpLogDecoder.Decode(message).ForEach(receiver.Logs.Enqueue)));
         await app.StartAsync();
         var addresses = app.Urls.Select(u => new Uri(u)).ToList();
         receiver.Endpoint = addresses[0];
         receiver.GrpcEndpoint = addresses[1];
         return receiver;
+    }
+
+    // gRPC: each message is a 5-byte prefix (compressed flag, big-endian length) and the protobuf; the status goes in
+    // the trailers.
+    private static async Task GrpcAsync(HttpContext context, Action<byte[]> receive)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body);
+        var bytes = body.ToArray();
+        for (var offset = 0; offset + 5 <= bytes.Length;)
+        {
+            var length = (bytes[offset + 1] << 24) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 8) | bytes[offset + 4];
+            receive(bytes[(offset + 5)..(offset + 5 + length)]);
+            offset += 5 + length;
+        }
+
+        context.Response.ContentType = "application/grpc";
+        await context.Response.Body.WriteAsync(new byte[5]);
+        context.Response.AppendTrailer("grpc-status", "0");
+    }
+
+    /// <summary>Waits (bounded) until the log records received satisfy <paramref name="done"/>; returns them all.</summary>
+    public async Task<IReadOnlyList<ReceivedLogRecord>> WaitForLogsAsync(Func<IReadOnlyList<ReceivedLogRecord>, bool> done, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var logs = Logs.ToArray();
+            if (done(logs) || DateTime.UtcNow > deadline)
+            {
+                return logs;
+            }
+
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>Waits (bounded) until the spans received satisfy <paramref name="done"/>; returns them all.</summary>
@@ -108,6 +169,83 @@ public sealed class OtlpReceiver : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+}
+
+/// <summary>Reads the fields of ExportLogsServiceRequest that the tests look at (opentelemetry/proto/logs/v1).</summary>
+public static class OtlpLogDecoder
+{
+    // ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }
+    // ResourceLogs { Resource resource = 1; repeated ScopeLogs scope_logs = 2; }
+    // ScopeLogs { InstrumentationScope scope = 1; repeated LogRecord log_records = 2; }
+    // LogRecord { fixed64 time_unix_nano = 1; SeverityNumber severity_number = 2; string severity_text = 3; AnyValue body = 5;
+    //             repeated KeyValue attributes = 6; fixed32 flags = 8; bytes trace_id = 9; bytes span_id = 10; }
+    public static List<ReceivedLogRecord> Decode(byte[] request)
+    {
+        var records = new List<ReceivedLogRecord>();
+        foreach (var (field, resourceLogs) in OtlpTraceDecoder.Fields(request))
+        {
+            if (field != 1)
+            {
+                continue;
+            }
+
+            var service = string.Empty;
+            var scopes = new List<byte[]>();
+            foreach (var (f, value) in OtlpTraceDecoder.Fields(resourceLogs))
+            {
+                if (f == 1)
+                {
+                    service = OtlpTraceDecoder.Attributes(value, 1).GetValueOrDefault("service.name", string.Empty);
+                }
+                else if (f == 2)
+                {
+                    scopes.Add(value);
+                }
+            }
+
+            foreach (var scope in scopes)
+            {
+                var scopeName = string.Empty;
+                foreach (var (f, value) in OtlpTraceDecoder.Fields(scope))
+                {
+                    if (f == 1)
+                    {
+                        // InstrumentationScope { string name = 1; string version = 2; }
+                        scopeName = OtlpTraceDecoder.Fields(value).Where(v => v.Field == 1).Select(v => System.Text.Encoding.UTF8.GetString(v.Value)).FirstOrDefault() ?? string.Empty;
+                    }
+                    else if (f == 2)
+                    {
+                        records.Add(Record(service, scopeName, value));
+                    }
+                }
+            }
+        }
+
+        return records;
+    }
+
+    private static ReceivedLogRecord Record(string service, string scope, byte[] record)
+    {
+        string body = string.Empty, traceId = string.Empty, spanId = string.Empty;
+        var severity = 0;
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (field, wire, value, number) in OtlpTraceDecoder.RawFields(record))
+        {
+            switch (field)
+            {
+                case 2 when wire == 0: severity = (int)number; break;
+                case 5: body = OtlpTraceDecoder.AnyValue(value); break;
+                case 6:
+                    var (key, text) = OtlpTraceDecoder.KeyValue(value);
+                    attributes[key] = text;
+                    break;
+                case 9: traceId = Convert.ToHexStringLower(value); break;
+                case 10: spanId = Convert.ToHexStringLower(value); break;
+            }
+        }
+
+        return new ReceivedLogRecord(service, scope, body, severity, traceId, spanId, attributes);
     }
 }
 
@@ -179,7 +317,7 @@ public static class OtlpTraceDecoder
         return new ReceivedSpan(service, traceId, spanId, parent, name, kind, attributes);
     }
 
-    private static Dictionary<string, string> Attributes(byte[] message, int field)
+    internal static Dictionary<string, string> Attributes(byte[] message, int field)
     {
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (f, value) in Fields(message))
@@ -195,7 +333,7 @@ public static class OtlpTraceDecoder
     }
 
     // KeyValue { string key = 1; AnyValue value = 2; }; AnyValue { string_value = 1; bool_value = 2; int_value = 3; double_value = 4; ... }
-    private static (string Key, string Value) KeyValue(byte[] message)
+    internal static (string Key, string Value) KeyValue(byte[] message)
     {
         var key = string.Empty;
         var text = string.Empty;
@@ -207,28 +345,36 @@ public static class OtlpTraceDecoder
             }
             else if (field == 2)
             {
-                foreach (var (f, wire, v, number) in RawFields(value))
-                {
-                    text = f switch
-                    {
-                        1 => System.Text.Encoding.UTF8.GetString(v),
-                        2 => number != 0 ? "true" : "false",
-                        3 => ((long)number).ToString(CultureInfo.InvariantCulture),
-                        4 when wire == 1 => BitConverter.Int64BitsToDouble((long)number).ToString(CultureInfo.InvariantCulture),
-                        _ => text,
-                    };
-                }
+                text = AnyValue(value);
             }
         }
 
         return (key, text);
     }
 
-    private static IEnumerable<(int Field, byte[] Value)> Fields(byte[] message) =>
+    internal static string AnyValue(byte[] message)
+    {
+        var text = string.Empty;
+        foreach (var (f, wire, v, number) in RawFields(message))
+        {
+            text = f switch
+            {
+                1 => System.Text.Encoding.UTF8.GetString(v),
+                2 => number != 0 ? "true" : "false",
+                3 => ((long)number).ToString(CultureInfo.InvariantCulture),
+                4 when wire == 1 => BitConverter.Int64BitsToDouble((long)number).ToString(CultureInfo.InvariantCulture),
+                _ => text,
+            };
+        }
+
+        return text;
+    }
+
+    internal static IEnumerable<(int Field, byte[] Value)> Fields(byte[] message) =>
         RawFields(message).Where(f => f.Wire == 2).Select(f => (f.Field, f.Value));
 
     // Protobuf wire format: tag varint (field << 3 | wire type), then a varint (0), 8 bytes (1), a length-prefixed run (2) or 4 bytes (5).
-    private static List<(int Field, int Wire, byte[] Value, ulong Number)> RawFields(byte[] message)
+    internal static List<(int Field, int Wire, byte[] Value, ulong Number)> RawFields(byte[] message)
     {
         var fields = new List<(int, int, byte[], ulong)>();
         var position = 0;
