@@ -54,19 +54,27 @@ internal sealed class DemoNetwork : IAsyncDisposable
     /// <summary>Starts the network; with <paramref name="redis"/> null the gateways share an embedded Garnet server.</summary>
     public static async Task<DemoNetwork> StartAsync(bool fixedPorts, string? redis, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "ztgw-demo-" + Guid.NewGuid().ToString("N")[..8]);
-        System.IO.Directory.CreateDirectory(Path.Combine(directory, "segments"));
-        System.IO.Directory.CreateDirectory(Path.Combine(directory, "keys"));
-        var network = new DemoNetwork(directory);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await network.StartPartsAsync(fixedPorts, redis, loggerFactory, cancellationToken);
-            return network;
-        }
-        catch
-        {
-            await network.DisposeAsync();
-            throw;
+            var directory = Path.Combine(Path.GetTempPath(), "ztgw-demo-" + Guid.NewGuid().ToString("N")[..8]);
+            System.IO.Directory.CreateDirectory(Path.Combine(directory, "segments"));
+            System.IO.Directory.CreateDirectory(Path.Combine(directory, "keys"));
+            var network = new DemoNetwork(directory);
+            try
+            {
+                await network.StartPartsAsync(fixedPorts, redis, loggerFactory, cancellationToken);
+                return network;
+            }
+            catch (Exception ex) when (!fixedPorts && attempt < 3 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                // A free port was taken by another process between asking and binding: try again on other free ports.
+                await network.DisposeAsync();
+            }
+            catch
+            {
+                await network.DisposeAsync();
+                throw;
+            }
         }
     }
 

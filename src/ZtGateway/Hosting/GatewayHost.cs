@@ -62,6 +62,9 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
 
     public IReadOnlyCollection<string> OpenSegments => _openSegments;
 
+    /// <summary>Continuous evaluation of this gateway (revocations, quarantines, the changes other gateways shared).</summary>
+    public ContinuousEvaluation Continuous => _continuous ?? throw new InvalidOperationException("The gateway is not started.");
+
     public SharedStateStatus? SharedState => _share is not { } share
         ? null
         : new SharedStateStatus(share.Connected, share.Connected
