@@ -80,6 +80,10 @@ internal sealed partial class AuditTrail : IDisposable
     public void RecordStateChange(StateChangeEvent change) =>
         Write(OcsfWriter.StateChange(change), change.ChangeId);
 
+    /// <summary>Writes the policy a start put in force, or a reload applied or refused (OCSF Entity Management), to every sink.</summary>
+    public void RecordPolicyChange(PolicyChangeEvent change) =>
+        Write(OcsfWriter.PolicyChange(change), change.ChangeId);
+
     private void Write(ReadOnlySpan<byte> line, string id)
     {
         foreach (var sink in _sinks)
