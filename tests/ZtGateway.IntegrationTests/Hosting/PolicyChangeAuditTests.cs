@@ -178,6 +178,23 @@ public sealed class PolicyChangeAuditTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AValidEditThatMovesAListener_IsRefused_AsNeedingARestart()
+    {
+        var before = _gateway.Host.State.Current.Policy.Version;
+        await File.WriteAllTextAsync(SegmentFile, Finance().Replace("listen: http://127.0.0.1:0", "listen: http://127.0.0.1:1", StringComparison.Ordinal));
+
+        var result = await _gateway.Host.ReloadAsync();
+
+        Assert.False(result.Succeeded);
+        var refused = PolicyLines()[^1];
+        Assert.Equal(2, refused.GetProperty("status_id").GetInt32());
+        Assert.Equal("restart-required", refused.GetProperty("status_detail").GetString());
+        Assert.Equal(before, Ztgw(refused).GetProperty("old_version").GetString());
+        Assert.Equal(result.Version, Ztgw(refused).GetProperty("new_version").GetString());
+        Assert.Contains(Ztgw(refused).GetProperty("diagnostics").EnumerateArray(), d => d.GetString()!.Contains("listen changed", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task TheLinesOfRequests_AndOfPolicyChanges_ShareTheFile_InOrder()
     {
         Assert.Equal(HttpStatusCode.OK, await Get("/ledger/1", "finance-staff"));
