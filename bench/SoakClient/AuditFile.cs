@@ -6,7 +6,8 @@ namespace SoakClient;
 /// The gateway's audit file read back: HTTP Activity lines (class 4002, one per decision) indexed by decision id
 /// (<c>metadata.uid</c>) and trace id (<c>trace.uid</c>), and the other classes counted. A line with a
 /// <c>count</c> field stands for that many requests refused under one decision id (aggregated rate-limited
-/// refusals); any other line stands for one request.
+/// refusals); any other line stands for one request. Entity Management lines (class 3004) about the policy itself
+/// (<c>unmapped.ztgw.change</c> <c>policy-start</c>, <c>policy-reload</c>, <c>policy-refused</c>) are counted apart.
 /// </summary>
 internal sealed class AuditFile
 {
@@ -18,6 +19,9 @@ internal sealed class AuditFile
 
     /// <summary>Lines per <c>class_uid</c>.</summary>
     public SortedDictionary<int, int> Classes { get; } = [];
+
+    /// <summary>Policy-change lines (class 3004 with a <c>policy-*</c> change) per change, e.g. <c>policy-reload</c>.</summary>
+    public SortedDictionary<string, int> PolicyChanges { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Decision ids that Detection Finding lines (class 2004) name as their related event.</summary>
     public List<string> FindingEvents { get; } = [];
@@ -58,6 +62,14 @@ internal sealed class AuditFile
     {
         var classUid = root.GetProperty("class_uid").GetInt32();
         Classes[classUid] = Classes.GetValueOrDefault(classUid) + 1;
+        if (classUid == 3004
+            && root.GetProperty("unmapped").GetProperty("ztgw").GetProperty("change").GetString() is { } change
+            && change.StartsWith("policy-", StringComparison.Ordinal))
+        {
+            PolicyChanges[change] = PolicyChanges.GetValueOrDefault(change) + 1;
+            return;
+        }
+
         if (classUid == 2004)
         {
             foreach (var related in root.GetProperty("finding_info").GetProperty("related_events").EnumerateArray())

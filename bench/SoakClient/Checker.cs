@@ -387,15 +387,21 @@ internal sealed partial class Checker
         _figures["policy_edits"] = edits;
         _figures["policy_versions_audited"] = versions;
         _figures["policy_loads_logged"] = loaded;
-        Add("policy reloads", loaded == edits + 1 && versions >= edits + 1 && rejected == 0,
-            $"{edits} edits, {loaded} loads logged (start + edits = {edits + 1}), {versions} policy versions in the audit, {rejected} rejected or failed reloads");
+        var reloadsAudited = audit.PolicyChanges.GetValueOrDefault("policy-reload");
+        var refusalsAudited = audit.PolicyChanges.GetValueOrDefault("policy-refused");
+        _figures["policy_reloads_audited"] = reloadsAudited;
+        _figures["policy_refusals_audited"] = refusalsAudited;
+        Add("policy reloads", loaded == edits + 1 && versions >= edits + 1 && rejected == 0 && reloadsAudited == edits && refusalsAudited == 0,
+            $"{edits} edits, {loaded} loads logged (start + edits = {edits + 1}), {versions} policy versions in the audit, {rejected} rejected or failed reloads, " +
+            $"{reloadsAudited} reloads and {refusalsAudited} refusals audited");
     }
 
     private void CheckSignals(AuditFile audit)
     {
         var acknowledged = _sets.Count(s => s.Status == 202);
         var failedOutside = _sets.Count(s => s.Status != 202 && !InCrashWindow(s.PostUs, s.EndUs));
-        var entityLines = audit.Classes.GetValueOrDefault(3004);
+        // Entity Management lines of continuous evaluation: the policy's own lines are counted by CheckReloads.
+        var entityLines = audit.Classes.GetValueOrDefault(3004) - audit.PolicyChanges.Values.Sum();
         _figures["sets_acknowledged"] = acknowledged;
         _figures["set_attempts_failed"] = _sets.Count(s => s.Status != 202);
         _figures["entity_management_lines"] = entityLines;

@@ -49,6 +49,7 @@ public static class PolicyLoader
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(gatewayBytes);
+        var files = new List<PolicyFileDigest> { Digest(gatewayPath, gatewayBytes) };
 
         var gatewayRoot = YamlTreeReader.Read(gatewayPath, Decode(gatewayBytes), diagnostics);
         var gateway = GatewayFileMapper.Map(gatewayPath, gatewayRoot, diagnostics);
@@ -67,6 +68,7 @@ public static class PolicyLoader
                 hash.AppendData(Encoding.UTF8.GetBytes(Path.GetFileName(path)));
                 hash.AppendData([0]);
                 hash.AppendData(bytes);
+                files.Add(Digest(path, bytes));
                 if (YamlTreeReader.Read(path, Decode(bytes), diagnostics) is { } root)
                 {
                     segments.Add(SegmentFileMapper.Map(path, root, diagnostics, timeProvider));
@@ -79,19 +81,24 @@ public static class PolicyLoader
         {
             KeyFiles.Check(gateway.Config, gateway.KeyLocations, diagnostics);
         }
+
+        // The version is known whatever the outcome: a refused edit is named by the version its bytes hash to.
+        var version = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (diagnostics.HasErrors)
         {
-            return new PolicyLoadResult(null, diagnostics.Sorted());
+            return new PolicyLoadResult(null, diagnostics.Sorted()) { Files = files, Version = version };
         }
 
         var policy = new PolicySet
         {
             Gateway = gateway.Config,
             Segments = segments.ToFrozenDictionary(s => s.Config.Name, s => s.Config, StringComparer.Ordinal),
-            Version = Convert.ToHexStringLower(hash.GetHashAndReset()),
+            Version = version,
         };
-        return new PolicyLoadResult(policy, diagnostics.Sorted());
+        return new PolicyLoadResult(policy, diagnostics.Sorted()) { Files = files, Version = version };
     }
+
+    private static PolicyFileDigest Digest(string path, byte[] bytes) => new(path, Convert.ToHexStringLower(SHA256.HashData(bytes)));
 
     private static List<string> FindSegmentFiles(GatewayFile gateway, DiagnosticBag diagnostics)
     {

@@ -102,6 +102,11 @@ internal sealed partial class AuditTrail : IDisposable
         Write(OcsfWriter.StateChange(change),
             new AuditLineInfo(change.ChangeId, OcsfWriter.EntityManagementClass, DecisionId: null, TraceId: null, SpanId: null, Notable: false));
 
+    /// <summary>Writes the policy a start put in force, or a reload applied or refused (OCSF Entity Management), to every sink.</summary>
+    public void RecordPolicyChange(PolicyChangeEvent change) =>
+        Write(OcsfWriter.PolicyChange(change),
+            new AuditLineInfo(change.ChangeId, OcsfWriter.EntityManagementClass, DecisionId: null, TraceId: null, SpanId: null, Notable: false));
+
     private void Write(ReadOnlySpan<byte> line, in AuditLineInfo info)
     {
         foreach (var sink in _sinks)

@@ -245,6 +245,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         }
 
         Log.PolicyLoaded(logger, policy.Version, policy.Segments.Count);
+        state.Current.Audit.RecordPolicyChange(PolicyChangeRecords.Started(loaded, options.TimeProvider));
         if (options.WatchForChanges)
         {
             host._watcher = Task.Run(() => host.WatchAsync(host._stopping.Token), CancellationToken.None);
@@ -255,7 +256,8 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
 
     /// <summary>
     /// Reads the policy again; a valid one replaces the live state atomically, an invalid one is logged in
-    /// full and the last good policy keeps serving.
+    /// full and the last good policy keeps serving. Either way one audit line records it, in the sinks of the policy
+    /// in force afterwards.
     /// </summary>
     public async Task<PolicyLoadResult> ReloadAsync()
     {
@@ -271,6 +273,8 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
                 }
 
                 Log.ReloadRejected(_logger, State.Current.Policy.Version);
+                State.Current.Audit.RecordPolicyChange(
+                    PolicyChangeRecords.Refused(State.Current.Policy.Version, loaded, PolicyChangeRecords.PolicyInvalid, _options.TimeProvider));
                 return loaded;
             }
 
@@ -281,7 +285,10 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
                 var diagnostic = new Diagnostic(DiagnosticSeverity.Error, listenerProblem.Value.Location, listenerProblem.Value.Message);
                 Log.ReloadDiagnostic(_logger, diagnostic.Format());
                 Log.ReloadRejected(_logger, State.Current.Policy.Version);
-                return new PolicyLoadResult(null, [.. loaded.Diagnostics, diagnostic]);
+                var refused = loaded with { Policy = null, Diagnostics = [.. loaded.Diagnostics, diagnostic] };
+                State.Current.Audit.RecordPolicyChange(
+                    PolicyChangeRecords.Refused(State.Current.Policy.Version, refused, PolicyChangeRecords.RestartRequired, _options.TimeProvider));
+                return refused;
             }
 
             // Clusters first, so a service the new policy allows is routable the moment the policy is live.
@@ -305,6 +312,9 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions, _tally, State.Current.Tokens));
             RetireLater(previous);
             Log.PolicyLoaded(_logger, policy.Version, policy.Segments.Count);
+
+            // After the swap: the new policy serves while the change is compared, and its sinks get the line.
+            State.Current.Audit.RecordPolicyChange(PolicyChangeRecords.Applied(previous.Policy, loaded, _options.TimeProvider, _logger));
             return loaded;
         }
         finally

@@ -227,6 +227,60 @@ public sealed class PolicyLoaderTests
     }
 
     [Fact]
+    public void Reports_EveryFileRead_WithItsDigest_AndTheVersion()
+    {
+        using var folder = PolicySamples.Minimal();
+
+        var result = folder.Load();
+
+        Assert.True(result.Succeeded, folder.FormatAll(result));
+        Assert.Equal(
+            [folder.GatewayFile, folder.PathOf("segments/finance.yaml"), folder.PathOf("segments/hr.yaml")],
+            result.Files.Select(f => f.Path));
+        foreach (var file in result.Files)
+        {
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file.Path))), file.Sha256);
+        }
+
+        Assert.Equal(result.Policy!.Version, result.Version);
+    }
+
+    [Fact]
+    public void ARefusedLoad_StillReportsTheFilesRead_AndTheVersionTheyHashTo()
+    {
+        using var folder = PolicySamples.Minimal();
+        var good = folder.Load();
+        folder.Write("segments/hr.yaml", "segment: hr\nroutes: [ {\n");
+
+        var refused = folder.Load();
+
+        Assert.False(refused.Succeeded);
+        Assert.Null(refused.Policy);
+        Assert.Equal(good.Files.Select(f => f.Path), refused.Files.Select(f => f.Path));
+        Assert.Equal(good.Files[0], refused.Files[0]);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(folder.PathOf("segments/hr.yaml")))), refused.Files[2].Sha256);
+        Assert.NotEqual(good.Files[2].Sha256, refused.Files[2].Sha256);
+        Assert.Matches("^[0-9a-f]{64}$", refused.Version);
+        Assert.NotEqual(good.Version, refused.Version);
+
+        // The same bytes as a valid policy would be: restoring the file restores the version.
+        folder.Write("segments/hr.yaml", PolicySamples.MinimalHr);
+        Assert.Equal(good.Version, folder.Load().Version);
+    }
+
+    [Fact]
+    public void AnUnreadableGatewayFile_ReportsNoFilesAndNoVersion()
+    {
+        using var folder = new PolicyFolder();
+
+        var result = folder.Load();
+
+        Assert.False(result.Succeeded);
+        Assert.Empty(result.Files);
+        Assert.Null(result.Version);
+    }
+
+    [Fact]
     public void Reads_YmlFiles_AndIgnoresOtherFiles()
     {
         using var folder = PolicySamples.Minimal()

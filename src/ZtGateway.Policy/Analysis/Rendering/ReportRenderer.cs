@@ -69,6 +69,16 @@ public static class ReportRenderer
         }
     }
 
+    /// <summary>
+    /// One change of a policy diff as a single line of text, in the words of the text diff:
+    /// <c>finance -> hr: opens GET /payroll/{id} (route payroll-read, rule hr-staff) for group hr-staff</c>.
+    /// </summary>
+    public static string Line(AccessChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return $"{change.SourceSegment} -> {change.DestinationSegment}: {Labels.Verb(change.Kind)} {TextRenderer.Change(change)}";
+    }
+
     /// <summary>Writes <paramref name="report"/> as <see cref="ReportFormat.Text"/> or <see cref="ReportFormat.Json"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="format"/> is a diagram format.</exception>
     public static void Render(ExplainReport report, ReportFormat format, TextWriter output)

@@ -82,12 +82,21 @@ internal static class TextRenderer
                 pair = current;
             }
 
-            var details = change.Details.Count == 0 ? string.Empty : ": " + string.Join("; ", change.Details);
-            var rule = change.Rule is null ? string.Empty : $", rule {change.Rule}";
-            output.WriteLine($"  {Labels.Verb(change.Kind),-9} {Labels.Methods(change)} {change.Path} (route {change.RouteId}{rule}) for {change.Principal}{details}");
+            output.WriteLine($"  {Labels.Verb(change.Kind),-9} {Change(change)}");
         }
 
         output.WriteLine(report.Changes.Count == 0 ? "No access path changed." : Summary(report));
+    }
+
+    /// <summary>
+    /// One change on one line, without its segment pair, as <see cref="Diff"/> writes it after its verb:
+    /// <c>GET /payroll/{id} (route payroll-read, rule hr-staff) for group hr-staff: MFA made optional</c>.
+    /// </summary>
+    public static string Change(AccessChange change)
+    {
+        var details = change.Details.Count == 0 ? string.Empty : ": " + string.Join("; ", change.Details);
+        var rule = change.Rule is null ? string.Empty : $", rule {change.Rule}";
+        return $"{Labels.Methods(change)} {change.Path} (route {change.RouteId}{rule}) for {change.Principal}{details}";
     }
 
     /// <summary>The decision, what the verifiers said, then why each rule of the route did or did not apply.</summary>

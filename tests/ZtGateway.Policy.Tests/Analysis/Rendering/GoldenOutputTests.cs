@@ -66,6 +66,25 @@ public sealed class GoldenOutputTests
         Golden.AssertMatches($"sample-diff-none.{(json ? "json" : "txt")}",
             Golden.Capture(o => ReportRenderer.Render(PolicyDiff.Compare(SamplePolicy.Engine(), SamplePolicy.Engine()), Format(json), o)));
 
+    [Fact]
+    public void DiffLine_SaysWhatTheTextDiffSays_OnOneLineWithItsSegmentPair()
+    {
+        var report = PolicyDiff.Compare(SamplePolicy.Engine(), SamplePolicy.Edited());
+        var text = Golden.Capture(o => ReportRenderer.Render(report, ReportFormat.Text, o)).Split('\n');
+
+        var lines = report.Changes.Select(ReportRenderer.Line).ToList();
+
+        Assert.Equal(report.Changes.Count, lines.Count);
+        Assert.Contains("hr -> hr: weakens GET /payroll/{**rest} (route payroll-read, rule hr-staff) for group hr-staff: MFA made optional", lines);
+        foreach (var line in lines)
+        {
+            var pair = line[..line.IndexOf(": ", StringComparison.Ordinal)];
+            var rest = line[(pair.Length + 2)..];
+            var verb = rest[..rest.IndexOf(' ', StringComparison.Ordinal)];
+            Assert.Contains(text, l => l == $"  {verb,-9} {rest[(verb.Length + 1)..]}");
+        }
+    }
+
     private static BlastRadiusReport Blast(PolicyEngine engine, string compromise)
     {
         Assert.True(Compromise.TryParse(compromise, out var start, out var error), error);
