@@ -9,6 +9,7 @@ using ZtGateway.Policy.Engine;
 using ZtGateway.Sources.Continuous;
 using ZtGateway.Sources.Detection;
 using ZtGateway.Sources.Device;
+using ZtGateway.Sources.Identity;
 using ZtGateway.Telemetry;
 
 namespace ZtGateway.Enforcement;
@@ -110,6 +111,9 @@ internal sealed partial class EnforcementMiddleware
             token = token with { Status = TokenStatus.Invalid, Principal = null, Detail = "more than one Authorization header" };
         }
 
+        // The verified client certificate: a workload's credential, and the one a certificate-bound token must come with.
+        token = WorkloadCertificates.Resolve(token, context.Connection.ClientCertificate, policy.Gateway.Identity.WorkloadCertificates);
+
         var posture = deviceHeader.Count switch
         {
             0 => PostureOutcome.Absent,
@@ -132,6 +136,7 @@ internal sealed partial class EnforcementMiddleware
             PrincipalQuarantined = continuous.PrincipalQuarantined,
             DeviceQuarantined = continuous.DeviceQuarantined,
             StepUpRequired = continuous.StepUpRequired,
+            Binding = token.Binding,
         };
 
         var decision = state.Engine.Decide(requestContext);
@@ -145,7 +150,8 @@ internal sealed partial class EnforcementMiddleware
             Log.Denied(_logger, decisionId, _segment, code, decision.RouteId, token.Detail, posture.Detail);
             audit.Record(ReasonStatus.For(decision.Reason), decision.Reason);
             state.Refusals.Refused(clientAddress);
-            await DenialWriter.WriteAsync(context, _segment, decision.Reason, decisionId, traceId, decision.AcrValues, decision.MaxAuthAge);
+            await DenialWriter.WriteAsync(context, _segment, decision.Reason, decisionId, traceId, decision.AcrValues, decision.MaxAuthAge,
+                boundToAnotherCertificate: token.BoundToAnotherCertificate);
             return;
         }
 
