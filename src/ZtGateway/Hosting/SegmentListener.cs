@@ -10,6 +10,7 @@ using ZtGateway.Runtime;
 using ZtGateway.Sources.Continuous;
 using ZtGateway.Sources.Detection;
 using ZtGateway.Telemetry;
+using ZtGateway.Transport;
 
 namespace ZtGateway.Hosting;
 
@@ -42,7 +43,15 @@ internal sealed class SegmentListener : IAsyncDisposable
     public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, TimeProvider timeProvider, ILoggerFactory loggerFactory, string contentRoot,
         GatewayTelemetry telemetry, UpstreamResilienceOptions resilience, ContinuousEvaluation continuous, LateralMovementDetector detector)
     {
-        var builder = EmbeddedWebApp.CreateBuilder("ztgw", segment.Listen, loggerFactory, contentRoot);
+        var tls = segment.Listen.StartsWith("https:", StringComparison.OrdinalIgnoreCase);
+        var builder = EmbeddedWebApp.CreateBuilder("ztgw", segment.Listen, loggerFactory, contentRoot, endpoint =>
+        {
+            endpoint.Protocols = ListenerProtocolMapping.For(segment.Protocols, tls);
+            if (tls)
+            {
+                endpoint.UseHttps();
+            }
+        });
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddSingleton(new SegmentIdentity(segment.Name));
