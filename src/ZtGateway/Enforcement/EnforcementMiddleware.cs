@@ -112,7 +112,8 @@ internal sealed partial class EnforcementMiddleware
         }
 
         // The verified client certificate: a workload's credential, and the one a certificate-bound token must come with.
-        token = WorkloadCertificates.Resolve(token, context.Connection.ClientCertificate, policy.Gateway.Identity.WorkloadCertificates);
+        token = WorkloadCertificates.Resolve(token, context.Connection.ClientCertificate,
+            policy.Segments.TryGetValue(_segment, out var served) ? served.Tls : null, policy.Gateway.Identity.WorkloadCertificates);
 
         var posture = deviceHeader.Count switch
         {

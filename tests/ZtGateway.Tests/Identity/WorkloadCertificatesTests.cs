@@ -181,6 +181,38 @@ public sealed class WorkloadCertificatesTests : IDisposable
         Assert.Null(another.Principal);
     }
 
+    [Theory]
+    [InlineData(ClientCertificateRequirement.Optional, TokenStatus.Valid)]
+    [InlineData(ClientCertificateRequirement.Required, TokenStatus.Valid)]
+    [InlineData(ClientCertificateRequirement.None, TokenStatus.Missing)]
+    public void OnlyAListenerThatAsksForClientCertificates_HasItsCertificatesLookedAt(ClientCertificateRequirement mode, TokenStatus expected)
+    {
+        var listener = new ListenerTls
+        {
+            Certificate = new PemFile("/etc/ztgw/certs/hr.pem", SourceLocation.None),
+            Key = new PemFile("/etc/ztgw/certs/hr.key", SourceLocation.None),
+            ClientCertificates = mode,
+        };
+
+        Assert.Equal(expected, WorkloadCertificates.Resolve(NoToken, _payroll, listener, Corp).Status);
+        Assert.Equal(TokenStatus.Missing, WorkloadCertificates.Resolve(NoToken, _payroll, listener: null, Corp).Status);
+    }
+
+    [Fact]
+    public void OnAListenerThatAsksForNone_ABoundTokenHasNoCertificateToMatch()
+    {
+        var listener = new ListenerTls
+        {
+            Certificate = new PemFile("/etc/ztgw/certs/hr.pem", SourceLocation.None),
+            Key = new PemFile("/etc/ztgw/certs/hr.key", SourceLocation.None),
+        };
+        var token = User() with { ConfirmationThumbprint = TestCertificates.Thumbprint(_device) };
+
+        var outcome = WorkloadCertificates.Resolve(token, _device, listener, Corp);
+
+        Assert.Equal((TokenStatus.Invalid, true), (outcome.Status, outcome.BoundToAnotherCertificate));
+    }
+
     private static TokenValidationOutcome Workload(string id) =>
         new(TokenStatus.Valid, new Principal { Kind = PrincipalKind.Workload, Subject = id, WorkloadId = id, Issuer = "https://idp.example" },
             "corp", "ok", DateTimeOffset.UtcNow.AddHours(1));

@@ -21,14 +21,27 @@ namespace ZtGateway.Sources.Identity;
 /// </remarks>
 internal static class WorkloadCertificates
 {
-    /// <summary>The verdict on the caller's credentials: the token's, with the connection's certificate taken into account.</summary>
+    /// <summary>
+    /// The verdict on the caller's credentials: the token's, with the connection's certificate taken into account when
+    /// the listener asks for client certificates (<c>tls.clientCertificates</c> <c>optional</c> or <c>required</c>).
+    /// </summary>
     /// <param name="token">The token's verdict (possibly remembered from an earlier request).</param>
-    /// <param name="certificate">
-    /// The client certificate the listener verified during the handshake, or null when there is none or the listener
-    /// does not ask for client certificates.
-    /// </param>
+    /// <param name="presented">The client certificate of the connection, as the listener verified it during the handshake; null when none.</param>
+    /// <param name="listener">The <c>tls:</c> of the segment whose listener took the request; null for a plain http listener.</param>
     /// <param name="settings"><c>identity.workloadCertificates</c>; null when absent, and then no certificate names a workload.</param>
-    public static TokenValidationOutcome Resolve(TokenValidationOutcome token, X509Certificate2? certificate, WorkloadCertificateSettings? settings)
+    public static TokenValidationOutcome Resolve(TokenValidationOutcome token, X509Certificate2? presented, ListenerTls? listener,
+        WorkloadCertificateSettings? settings)
+    {
+        // A listener that asks for no certificate verifies none: whatever a connection may carry is not looked at.
+        var verified = listener is { ClientCertificates: not ClientCertificateRequirement.None } ? presented : null;
+        return Resolve(token, verified, settings);
+    }
+
+    /// <summary>The verdict on the caller's credentials, with <paramref name="certificate"/> taken into account.</summary>
+    /// <param name="token">The token's verdict (possibly remembered from an earlier request).</param>
+    /// <param name="certificate">The client certificate the listener verified during the handshake, or null when there is none.</param>
+    /// <param name="settings"><c>identity.workloadCertificates</c>; null when absent, and then no certificate names a workload.</param>
+    internal static TokenValidationOutcome Resolve(TokenValidationOutcome token, X509Certificate2? certificate, WorkloadCertificateSettings? settings)
     {
         ArgumentNullException.ThrowIfNull(token);
         if (certificate is null && token.ConfirmationThumbprint is null)
