@@ -76,7 +76,9 @@ public sealed class WorkloadCertificatesLoaderTests
         var result = folder.Load();
 
         Assert.Null(result.Policy);
-        Assert.Equal(expected, folder.FormatAll(result));
+
+        // The errors only: the warning that no listener asks for client certificates (BindingChecksTests) may come too.
+        Assert.Equal([expected], folder.Format(result).Where(l => l.Contains(": error: ", StringComparison.Ordinal)));
     }
 
     [Fact]
