@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.IdentityModel.JsonWebTokens;
 using ZtGateway.Policy.Engine;
 using ZtGateway.Sources.Identity;
 
@@ -24,6 +25,21 @@ public sealed class X509SvidTests
         Assert.Equal("x509:corp.example", workload.Issuer);
         Assert.Equal(new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero), workload.IssuedAt);
         Assert.Empty(workload.Amr);
+    }
+
+    [Fact]
+    public void TheCertificatesWorkload_HasTheShapeOfTheTokenWorkload_ThatNamesTheSameSpiffeId()
+    {
+        using var certificate = TestCertificates.Svid();
+        var claims = TestTokens.Claims("https://idp.example", "ztgw", DateTimeOffset.UtcNow, subject: TestCertificates.PayrollEngine);
+        var fromToken = PrincipalMapper.Map(new JsonWebToken(TestTokens.Unsigned(claims)), out _)!;
+
+        var fromCertificate = X509Svid.Read(certificate).Workload!;
+
+        Assert.Equal(
+            (fromToken.Kind, fromToken.Subject, fromToken.WorkloadId),
+            (fromCertificate.Kind, fromCertificate.Subject, fromCertificate.WorkloadId));
+        Assert.Equal(fromToken with { Issuer = fromCertificate.Issuer, IssuedAt = fromCertificate.IssuedAt }, fromCertificate, PrincipalShape.Instance);
     }
 
     [Fact]
@@ -112,4 +128,18 @@ public sealed class X509SvidTests
         Assert.Null(reading.Workload);
         Assert.Equal("it has no spiffe:// URI SAN", reading.Failure);
     }
+}
+
+/// <summary>Two principals are alike when every member the engine, the assertion and the audit read is equal (lists by content).</summary>
+internal sealed class PrincipalShape : IEqualityComparer<Principal>
+{
+    public static readonly PrincipalShape Instance = new();
+
+    public bool Equals(Principal? x, Principal? y) =>
+        x is not null && y is not null
+        && (x.Kind, x.Subject, x.Issuer, x.WorkloadId, x.Acr, x.AuthTime, x.IssuedAt, x.SessionId)
+            == (y.Kind, y.Subject, y.Issuer, y.WorkloadId, y.Acr, y.AuthTime, y.IssuedAt, y.SessionId)
+        && x.Groups.SequenceEqual(y.Groups) && x.Roles.SequenceEqual(y.Roles) && x.Amr.SequenceEqual(y.Amr);
+
+    public int GetHashCode(Principal obj) => obj.Subject.GetHashCode(StringComparison.Ordinal);
 }

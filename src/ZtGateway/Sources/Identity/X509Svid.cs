@@ -28,9 +28,6 @@ internal sealed record X509SvidReading(string Thumbprint, bool ClaimsSpiffe, str
 /// </remarks>
 internal static class X509Svid
 {
-    /// <summary>The prefix of the <see cref="Principal.Issuer"/> of a certificate-named workload: <c>x509:TRUST-DOMAIN</c>.</summary>
-    public const string IssuerPrefix = "x509:";
-
     private const string SubjectAltNameOid = "2.5.29.17";
     private static readonly Asn1Tag UriTag = new(TagClass.ContextSpecific, 6);
     private static readonly ConditionalWeakTable<X509Certificate2, X509SvidReading> Readings = [];
@@ -84,14 +81,7 @@ internal static class X509Svid
             return Not(true, "its SPIFFE id " + syntax);
         }
 
-        var workload = new Principal
-        {
-            Kind = PrincipalKind.Workload,
-            Subject = id,
-            WorkloadId = id,
-            Issuer = IssuerPrefix + trustDomain,
-            IssuedAt = new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero),
-        };
+        var workload = PrincipalMapper.MapWorkloadCertificate(id, trustDomain, new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero));
         return new X509SvidReading(thumbprint, true, trustDomain, workload, null);
     }
 
