@@ -14,6 +14,12 @@ public sealed record SegmentConfig
     /// <summary>URL of this segment's own listener. Required.</summary>
     public required string Listen { get; init; }
 
+    /// <summary>
+    /// HTTP versions the listener serves. Defaults to <see cref="ListenerProtocols.Http1AndHttp2"/> on an https listener;
+    /// the loader makes it <see cref="ListenerProtocols.Http1"/> on an http one unless <c>protocols</c> says otherwise.
+    /// </summary>
+    public ListenerProtocols Protocols { get; init; } = ListenerProtocols.Http1AndHttp2;
+
     /// <summary>How callers are placed in this segment.</summary>
     public SegmentMembers Members { get; init; } = new();
 

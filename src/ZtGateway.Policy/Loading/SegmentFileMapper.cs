@@ -54,6 +54,7 @@ internal static class SegmentFileMapper
         var (nameNode, nameIsValid) = ReadName(reader, map);
         var description = reader.String(map.Get("description"), "description");
         var (listen, listenText, listenLocation) = ReadListen(reader, map);
+        var protocols = TlsMapper.ReadProtocols(reader, map.Get("protocols"), listen?.IsHttps);
         var (members, workloads) = ReadMembers(reader, map.Get("members"));
         var defaults = ReadDefaults(reader, map.Get("defaults"));
         var services = ReadServices(reader, map.Get("services"));
@@ -66,6 +67,7 @@ internal static class SegmentFileMapper
             Name = nameNode?.Value ?? string.Empty,
             Description = description,
             Listen = listenText,
+            Protocols = protocols ?? ListenerProtocols.Http1,
             Members = members,
             Defaults = defaults,
             Services = services,

@@ -11,6 +11,7 @@ using ZtGateway.Runtime;
 using ZtGateway.Sources.Continuous;
 using ZtGateway.Sources.Detection;
 using ZtGateway.Telemetry;
+using ZtGateway.Transport;
 
 namespace ZtGateway.Hosting;
 
@@ -44,7 +45,15 @@ internal sealed class SegmentListener : IAsyncDisposable
         GatewayTelemetry telemetry, UpstreamResilienceOptions resilience, ContinuousEvaluation continuous, LateralMovementDetector detector,
         ExchangeRegistry exchanges)
     {
-        var builder = EmbeddedWebApp.CreateBuilder("ztgw", segment.Listen, loggerFactory, contentRoot);
+        var tls = segment.Listen.StartsWith("https:", StringComparison.OrdinalIgnoreCase);
+        var builder = EmbeddedWebApp.CreateBuilder("ztgw", segment.Listen, loggerFactory, contentRoot, endpoint =>
+        {
+            endpoint.Protocols = ListenerProtocolMapping.For(segment.Protocols, tls);
+            if (tls)
+            {
+                endpoint.UseHttps();
+            }
+        });
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddSingleton(new SegmentIdentity(segment.Name));

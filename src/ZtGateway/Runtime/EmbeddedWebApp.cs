@@ -7,7 +7,9 @@ namespace ZtGateway.Runtime;
 /// </summary>
 internal static class EmbeddedWebApp
 {
-    public static WebApplicationBuilder CreateBuilder(string name, string listen, ILoggerFactory loggerFactory, string? contentRoot = null)
+    /// <summary>A builder bound to <paramref name="listen"/>; <paramref name="endpoint"/> sets the endpoint's protocols and TLS.</summary>
+    public static WebApplicationBuilder CreateBuilder(string name, string listen, ILoggerFactory loggerFactory, string? contentRoot = null,
+        Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>? endpoint = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -22,7 +24,7 @@ internal static class EmbeddedWebApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            ListenerEndpoint.Configure(kestrel, listen);
+            ListenerEndpoint.Configure(kestrel, listen, endpoint);
         });
         return builder;
     }

@@ -6,14 +6,19 @@ namespace ZtGateway.Runtime;
 /// <summary>Turns a listen URL into an explicit Kestrel endpoint.</summary>
 internal static class ListenerEndpoint
 {
-    public static void Configure(KestrelServerOptions kestrel, string listen)
+    /// <summary>Binds <paramref name="listen"/>; <paramref name="endpoint"/>, when given, sets the endpoint's protocols and TLS.</summary>
+    public static void Configure(KestrelServerOptions kestrel, string listen, Action<ListenOptions>? endpoint = null)
     {
         var uri = new Uri(listen);
         var https = uri.Scheme == Uri.UriSchemeHttps;
         var host = uri.Host.Trim('[', ']');
         Action<ListenOptions> configure = options =>
         {
-            if (https)
+            if (endpoint is not null)
+            {
+                endpoint(options);
+            }
+            else if (https)
             {
                 options.UseHttps();
             }

@@ -20,10 +20,12 @@ public sealed class LayeringTests
     public static TheoryData<string, string[]> Layers => new()
     {
         // Audit and telemetry are written to by everyone and know nobody: they take plain event records.
-        { "ZtGateway.Audit", ["ZtGateway.Runtime", "ZtGateway.Sources", "ZtGateway.Enforcement", "ZtGateway.Management", "ZtGateway.Hosting", "ZtGateway.Telemetry"] },
-        { "ZtGateway.Telemetry", ["ZtGateway.Runtime", "ZtGateway.Sources", "ZtGateway.Enforcement", "ZtGateway.Management", "ZtGateway.Hosting", "ZtGateway.Audit"] },
+        { "ZtGateway.Audit", ["ZtGateway.Runtime", "ZtGateway.Sources", "ZtGateway.Enforcement", "ZtGateway.Management", "ZtGateway.Hosting", "ZtGateway.Telemetry", "ZtGateway.Transport"] },
+        { "ZtGateway.Telemetry", ["ZtGateway.Runtime", "ZtGateway.Sources", "ZtGateway.Enforcement", "ZtGateway.Management", "ZtGateway.Hosting", "ZtGateway.Audit", "ZtGateway.Transport"] },
         // What every long-lived part shares: the live policy view and the status of the process.
-        { "ZtGateway.Runtime", ["ZtGateway.Sources", "ZtGateway.Enforcement", "ZtGateway.Management", "ZtGateway.Hosting"] },
+        { "ZtGateway.Runtime", ["ZtGateway.Sources", "ZtGateway.Enforcement", "ZtGateway.Management", "ZtGateway.Hosting", "ZtGateway.Transport"] },
+        // Listener TLS, client certificates and upstream TLS: below the host that composes them, beside the PIPs and the PEP.
+        { "ZtGateway.Transport", ["ZtGateway.Sources", "ZtGateway.Enforcement", "ZtGateway.Management", "ZtGateway.Hosting"] },
         // The information sources (PIPs) never reach up into the enforcement point, the admin plane or the host.
         { "ZtGateway.Sources", ["ZtGateway.Enforcement", "ZtGateway.Management", "ZtGateway.Hosting"] },
         // The continuous-evaluation store is fed by signals and detection; it does not know them.
@@ -54,7 +56,7 @@ public sealed class LayeringTests
     public void EveryRuntimeType_IsInALayer()
     {
         string[] layers = ["ZtGateway.Audit", "ZtGateway.Telemetry", "ZtGateway.Runtime", "ZtGateway.Sources", "ZtGateway.Enforcement",
-            "ZtGateway.Management", "ZtGateway.Hosting"];
+            "ZtGateway.Management", "ZtGateway.Hosting", "ZtGateway.Transport"];
         var outside = Runtime.GetTypes()
             .Where(t => t.Namespace is { } ns && ns.StartsWith("ZtGateway", StringComparison.Ordinal))
             .Where(t => !layers.Any(l => t.Namespace == l || t.Namespace!.StartsWith(l + ".", StringComparison.Ordinal)))

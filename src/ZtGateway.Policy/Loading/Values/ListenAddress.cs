@@ -14,6 +14,7 @@ internal sealed class ListenAddress
     private ListenAddress(string text, int port, bool isWildcard, IReadOnlyList<IPAddress> addresses)
     {
         Text = text;
+        IsHttps = text.StartsWith("https:", StringComparison.OrdinalIgnoreCase);
         Port = port;
         IsWildcard = isWildcard;
         Addresses = addresses;
@@ -23,6 +24,9 @@ internal sealed class ListenAddress
     public string Text { get; }
 
     public int Port { get; }
+
+    /// <summary>The scheme is <c>https</c>: the listener needs a <c>tls:</c> section.</summary>
+    public bool IsHttps { get; }
 
     /// <summary>Binds every interface.</summary>
     public bool IsWildcard { get; }
