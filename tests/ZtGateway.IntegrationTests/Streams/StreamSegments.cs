@@ -39,11 +39,17 @@ public static class StreamSegments
             defaults: { device: any }
             services:
               echo: { destinations: [{{upstream.GrpcUrl}}] }
+              live: { destinations: [{{upstream.Http1Url}}] }
               dead: { destinations: ["http://127.0.0.1:{{Topology.UnusedPort()}}"] }
             routes:
               - id: echo
                 match: { path: "/echo.Echo/{**method}", methods: [POST] }
                 service: echo
+                allow:
+                  - { name: staff, from: [finance], users: { groups: [staff] } }
+              - id: ws
+                match: { path: "/ws/{**rest}" }
+                service: live
                 allow:
                   - { name: staff, from: [finance], users: { groups: [staff] } }
               - id: ops-only

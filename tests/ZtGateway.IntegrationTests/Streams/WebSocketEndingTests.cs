@@ -41,18 +41,27 @@ public sealed class WebSocketEndingTests : IAsyncLifetime
 
     private string Admin() => _identity.User(Now, "root", roles: ["ZtGatewayAdmin"]);
 
-    private async Task<ClientWebSocket> ConnectAsync(string path, string sub = "alice", string? device = null, TimeSpan? lifetime = null)
+    private async Task<ClientWebSocket> ConnectAsync(string path, string sub = "alice", string? device = null, TimeSpan? lifetime = null,
+        bool http2 = false)
     {
         var socket = new ClientWebSocket();
+        if (http2)
+        {
+            // RFC 8441: a WebSocket over an HTTP/2 stream (extended CONNECT), here on the h2c listener.
+            socket.Options.HttpVersion = System.Net.HttpVersion.Version20;
+            socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
         socket.Options.SetRequestHeader("Authorization", "Bearer " + _identity.User(Now, sub, ["staff"], lifetime: lifetime));
         if (device is not null)
         {
             socket.Options.SetRequestHeader("X-Device-Posture", _devices.Posture(Now, device, "finance", user: sub));
         }
 
-        var listener = _gateway.Host.Listeners["finance"];
+        var listener = _gateway.Host.Listeners[http2 ? "ops" : "finance"];
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await socket.ConnectAsync(new Uri($"ws://{listener.Authority}{path}"), timeout.Token);
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
+        await socket.ConnectAsync(new Uri($"ws://{listener.Authority}{path}"), http2 ? invoker : null, timeout.Token);
         return socket;
     }
 
@@ -201,5 +210,33 @@ public sealed class WebSocketEndingTests : IAsyncLifetime
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
         Assert.Equal("token-expired", reason);
         Assert.Equal("token-expired", EndingLine("token-expired").GetProperty("status_detail").GetString());
+    }
+
+    [Fact]
+    public async Task AWebSocketOverHttp2_IsClosedToo()
+    {
+        using var socket = await ConnectAsync("/ws/echo", http2: true);
+        Assert.Equal("over h2", await EchoAsync(socket, "over h2"));
+        Assert.Equal(202, (await _gateway.PushAsync(_transmitter.UserEvent(Now, "session-revoked", "alice"))).Status);
+        var (status, reason, _) = await ReadUntilCloseAsync(socket);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
+        Assert.Equal("token-revoked", reason);
+    }
+
+    [Fact]
+    public async Task APolicyReload_ThatNoLongerAllowsTheCaller_ClosesTheSocket()
+    {
+        using var socket = await ConnectAsync("/ws/echo");
+        Assert.Equal("hello", await EchoAsync(socket, "hello"));
+
+        var file = Path.Combine(_gateway.Directory, "segments", "finance.yaml");
+        await File.WriteAllTextAsync(file, (await File.ReadAllTextAsync(file)).Replace(
+            "- { name: staff, from: [finance], users: { groups: [staff] } }\n  - id: events",
+            "- { name: staff, from: [finance], users: { groups: [auditors] } }\n  - id: events", StringComparison.Ordinal));
+        Assert.True((await _gateway.Host.ReloadAsync()).Succeeded);
+
+        var (status, reason, _) = await ReadUntilCloseAsync(socket);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
+        Assert.Equal("no-matching-rule", reason);
     }
 }
