@@ -40,6 +40,8 @@ public sealed class EventStreamEndingTests : IAsyncLifetime
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         Assert.Equal("data: tick 0", await reader.ReadLineAsync());
 
+        // Open for a second (on the gateway's clock): past the grace of a request decided just before the change.
+        _gateway.Time.Advance(TimeSpan.FromSeconds(1));
         var clock = Stopwatch.StartNew();
         Assert.Equal(202, (await _gateway.PushAsync(_transmitter.UserEvent(now, "session-revoked", "alice"))).Status);
 
@@ -59,6 +61,41 @@ public sealed class EventStreamEndingTests : IAsyncLifetime
         Assert.False(bound.IsCancellationRequested, $"still streaming after {clock.Elapsed}");
         Assert.True(cut is IOException or HttpRequestException, cut.ToString());
 
+        AssertEndingAudited();
+    }
+
+    [Fact]
+    public async Task AStreamOpenedJustBeforeTheRevocation_IsCutByTheNextSweep()
+    {
+        var now = _gateway.Time.GetUtcNow();
+        using var client = _gateway.Client("finance");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/events/ticks");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _identity.User(now, "alice", ["staff"]));
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal(202, (await _gateway.PushAsync(_transmitter.UserEvent(now, "session-revoked", "alice"))).Status);
+
+        // Decided a moment before the change, it is let run for now, like a request that had just finished.
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.NotNull(await reader.ReadLineAsync());
+        }
+
+        // The next sweep finds it still open and cuts it.
+        _gateway.Time.Advance(TimeSpan.FromSeconds(1));
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            for (var i = 0; i < 1_000 && await reader.ReadLineAsync(bound.Token) is not null; i++)
+            {
+            }
+        });
+        Assert.False(bound.IsCancellationRequested);
+        AssertEndingAudited();
+    }
+
+    private void AssertEndingAudited()
+    {
         var ending = Assert.Single(File.ReadAllLines(_gateway.AuditFile).Select(l => JsonDocument.Parse(l).RootElement),
             l => l.TryGetProperty("unmapped", out var u) && u.GetProperty("ztgw").TryGetProperty("ended", out _));
         Assert.Equal("abort", ending.GetProperty("unmapped").GetProperty("ztgw").GetProperty("ending").GetString());

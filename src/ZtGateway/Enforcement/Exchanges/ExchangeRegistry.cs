@@ -28,6 +28,13 @@ internal sealed partial class ExchangeRegistry : IDisposable
     /// <summary>How long an exchange may take to end at a frame or message boundary before its connection is cut.</summary>
     public static readonly TimeSpan BoundaryGrace = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long an ordinary request (neither WebSocket nor gRPC) runs before a review may cut it: one decided just before
+    /// the change finishes as if it had finished just before it, and one still open after this is ended by the next
+    /// review (the sweep at the latest), so a stream is still cut within <see cref="SweepInterval"/> plus this.
+    /// </summary>
+    public static readonly TimeSpan YoungRequest = TimeSpan.FromMilliseconds(500);
+
     private static readonly Meter Meter = new(MeterName);
     private static readonly Counter<long> EndedCount = Meter.CreateCounter<long>("ztgw.exchanges.ended", "{exchange}",
         "Open exchanges ended because their decision no longer held, by segment, kind and reason");
@@ -159,7 +166,7 @@ internal sealed partial class ExchangeRegistry : IDisposable
                     }
 
                     var decision = Redecide(exchange, state, now);
-                    if (!decision.Allowed)
+                    if (!decision.Allowed && !(exchange.Kind == ExchangeKind.Stream && now - exchange.Opened < YoungRequest))
                     {
                         End(exchange, decision, state, now);
                         ended++;
