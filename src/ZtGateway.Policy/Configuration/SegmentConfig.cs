@@ -20,6 +20,9 @@ public sealed record SegmentConfig
     /// </summary>
     public ListenerProtocols Protocols { get; init; } = ListenerProtocols.Http1AndHttp2;
 
+    /// <summary>The listener's certificate and client-certificate verification; set exactly when <see cref="Listen"/> is https.</summary>
+    public ListenerTls? Tls { get; init; }
+
     /// <summary>How callers are placed in this segment.</summary>
     public SegmentMembers Members { get; init; } = new();
 
@@ -130,6 +133,9 @@ public sealed record ServiceConfig
 
     /// <summary>The workload identity this service uses to call others; lets <c>graph</c> follow a breach onward.</summary>
     public string? Identity { get; init; }
+
+    /// <summary>How https destinations are verified and what client certificate they get; null: the system store, no client certificate.</summary>
+    public UpstreamTls? Tls { get; init; }
 
     /// <summary>Where the entry was written.</summary>
     public SourceLocation Location { get; init; } = SourceLocation.None;

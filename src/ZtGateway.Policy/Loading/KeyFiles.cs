@@ -130,7 +130,75 @@ internal static class KeyFiles
         }
     }
 
-    private static (string? Text, string? Problem) Read(string path, string missing = "does not exist (a key file is never created at start; " + DevelopmentHint + ")")
+    /// <summary>
+    /// Reports every TLS file of the segments that cannot be used, at the line that names it: a listener's certificate and
+    /// key (a pair that belongs together, the key not readable by every user), its client CA bundle, and each service's CA
+    /// bundle and client certificate and key. Read with <see cref="TlsFiles"/>, as the gateway reads them.
+    /// </summary>
+    public static void CheckTransport(GatewayConfig gateway, IEnumerable<SegmentConfig> segments, DiagnosticBag diagnostics)
+    {
+        foreach (var segment in segments)
+        {
+            if (segment.Tls is { } tls)
+            {
+                CheckPair(gateway, tls.Certificate, tls.Key, CertificatePurpose.Server, "tls.certificate", "tls.key", diagnostics);
+                CheckBundle(gateway, tls.ClientCa, "tls.clientCA", diagnostics);
+            }
+
+            foreach (var service in segment.Services.Values)
+            {
+                if (service.Tls is not { } upstream)
+                {
+                    continue;
+                }
+
+                var scope = $"service '{service.Name}': ";
+                CheckBundle(gateway, upstream.Ca, scope + "tls.ca", diagnostics);
+                if (upstream is { ClientCertificate: { } certificate, ClientKey: { } key })
+                {
+                    CheckPair(gateway, certificate, key, CertificatePurpose.Client, scope + "tls.clientCertificate", scope + "tls.clientKey", diagnostics);
+                }
+            }
+        }
+    }
+
+    private static void CheckPair(GatewayConfig gateway, PemFile certificate, PemFile key, CertificatePurpose purpose, string certificateName, string keyName,
+        DiagnosticBag diagnostics)
+    {
+        var shownCertificate = $"{certificateName} '{Shown(gateway, certificate.Path)}'";
+        var pair = TlsFiles.LoadPair(certificate.Path, key.Path, purpose, shownCertificate);
+        pair.Certificate?.Dispose();
+        if (pair.CertificateProblem is { } certificateProblem)
+        {
+            diagnostics.Error(certificate.Location, $"{shownCertificate} {certificateProblem}");
+        }
+
+        if (pair.KeyProblem is { } keyProblem)
+        {
+            diagnostics.Error(key.Location, $"{keyName} '{Shown(gateway, key.Path)}' {keyProblem}");
+        }
+    }
+
+    private static void CheckBundle(GatewayConfig gateway, PemFile? bundle, string name, DiagnosticBag diagnostics)
+    {
+        if (bundle is null)
+        {
+            return;
+        }
+
+        var (certificates, problem) = TlsFiles.LoadBundle(bundle.Path);
+        foreach (var certificate in certificates ?? [])
+        {
+            certificate.Dispose();
+        }
+
+        if (problem is not null)
+        {
+            diagnostics.Error(bundle.Location, $"{name} '{Shown(gateway, bundle.Path)}' {problem}");
+        }
+    }
+
+    internal static (string? Text, string? Problem) Read(string path, string missing = "does not exist (a key file is never created at start; " + DevelopmentHint + ")")
     {
         try
         {

@@ -71,7 +71,7 @@ public static class PolicyLoader
                 files.Add(Digest(path, bytes));
                 if (YamlTreeReader.Read(path, Decode(bytes), diagnostics) is { } root)
                 {
-                    segments.Add(SegmentFileMapper.Map(path, root, diagnostics, timeProvider));
+                    segments.Add(SegmentFileMapper.Map(path, root, diagnostics, timeProvider, Path.GetDirectoryName(gatewayPath)));
                 }
             }
         }
@@ -80,6 +80,7 @@ public static class PolicyLoader
         if (options.KeyFiles == KeyFileCheck.Required && gateway.Mapped)
         {
             KeyFiles.Check(gateway.Config, gateway.KeyLocations, diagnostics);
+            KeyFiles.CheckTransport(gateway.Config, segments.Select(s => s.Config), diagnostics);
         }
 
         // The version is known whatever the outcome: a refused edit is named by the version its bytes hash to.

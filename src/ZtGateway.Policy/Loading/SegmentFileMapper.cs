@@ -32,8 +32,10 @@ internal static class SegmentFileMapper
 {
     private const string WhereFile = "segment file";
 
-    public static SegmentFile Map(string filePath, Node root, DiagnosticBag diagnostics, TimeProvider timeProvider)
+    /// <summary>Maps one segment file; relative paths (TLS files) are taken from <paramref name="baseDirectory"/>, the folder of gateway.yaml.</summary>
+    public static SegmentFile Map(string filePath, Node root, DiagnosticBag diagnostics, TimeProvider timeProvider, string? baseDirectory = null)
     {
+        baseDirectory ??= Path.GetDirectoryName(filePath) ?? string.Empty;
         var reader = new NodeReader(diagnostics);
         var empty = new SegmentFile(
             filePath,
@@ -55,9 +57,10 @@ internal static class SegmentFileMapper
         var description = reader.String(map.Get("description"), "description");
         var (listen, listenText, listenLocation) = ReadListen(reader, map);
         var protocols = TlsMapper.ReadProtocols(reader, map.Get("protocols"), listen?.IsHttps);
+        var tls = TlsMapper.ReadListenerTls(reader, map, listen?.IsHttps, listenText, listenLocation, baseDirectory);
         var (members, workloads) = ReadMembers(reader, map.Get("members"));
         var defaults = ReadDefaults(reader, map.Get("defaults"));
-        var services = ReadServices(reader, map.Get("services"));
+        var services = ReadServices(reader, map.Get("services"), baseDirectory);
         var routeMapper = new RouteMapper(reader, services, timeProvider);
         var routes = routeMapper.ReadRoutes(map.Get("routes"));
         map.Complete(WhereFile);
@@ -68,6 +71,7 @@ internal static class SegmentFileMapper
             Description = description,
             Listen = listenText,
             Protocols = protocols ?? ListenerProtocols.Http1,
+            Tls = tls,
             Members = members,
             Defaults = defaults,
             Services = services,
@@ -154,7 +158,7 @@ internal static class SegmentFileMapper
         return defaults;
     }
 
-    private static FrozenDictionary<string, ServiceConfig> ReadServices(NodeReader reader, Node? node)
+    private static FrozenDictionary<string, ServiceConfig> ReadServices(NodeReader reader, Node? node, string baseDirectory)
     {
         var services = new Dictionary<string, ServiceConfig>(StringComparer.Ordinal);
         var map = reader.Mapping(node, "services");
@@ -170,14 +174,14 @@ internal static class SegmentFileMapper
                 reader.Error(key.Location, $"invalid service name '{key.Value}' ({Names.Hint})");
             }
 
-            services[key.Value] = ReadService(reader, key, value);
+            services[key.Value] = ReadService(reader, key, value, baseDirectory);
         }
 
         map.Complete("'services'");
         return services.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
-    private static ServiceConfig ReadService(NodeReader reader, ScalarNode key, Node node)
+    private static ServiceConfig ReadService(NodeReader reader, ScalarNode key, Node node, string baseDirectory)
     {
         var service = new ServiceConfig { Name = key.Value, Location = key.Location };
         var where = $"service '{key.Value}'";
@@ -224,6 +228,7 @@ internal static class SegmentFileMapper
             HealthCheck = healthNode?.Value,
             PassAuthorization = scoped.Bool(map.Get("passAuthorization"), "passAuthorization") ?? false,
             Identity = scoped.NonEmptyString(map.Get("identity"), "identity"),
+            Tls = TlsMapper.ReadServiceTls(scoped, map, where, destinations, baseDirectory),
         };
         map.Complete(where);
         return service;

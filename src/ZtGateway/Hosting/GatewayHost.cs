@@ -428,9 +428,35 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             {
                 return (segment.Location, $"segment '{segment.Name}': listen changed; restart the gateway to move its listener");
             }
+
+            // What a handshake offers is fixed when the listener opens; only the content of its files follows them.
+            if (ListenerTransportChange(current.Segments[listener.Segment], segment) is { } what)
+            {
+                return (segment.Tls?.Location ?? segment.Location, $"segment '{segment.Name}': {what} changed; restart the gateway to apply it to its listener");
+            }
         }
 
         return null;
+    }
+
+    private static string? ListenerTransportChange(SegmentConfig current, SegmentConfig next)
+    {
+        if (current.Protocols != next.Protocols)
+        {
+            return "protocols";
+        }
+
+        var (a, b) = (current.Tls, next.Tls);
+        if (a is null || b is null)
+        {
+            return a == b ? null : "tls";
+        }
+
+        return a.Certificate.Path != b.Certificate.Path || a.Key.Path != b.Key.Path ? "tls.certificate or tls.key"
+            : a.ClientCertificates != b.ClientCertificates ? "tls.clientCertificates"
+            : a.ClientCa?.Path != b.ClientCa?.Path ? "tls.clientCA"
+            : a.MinVersion != b.MinVersion ? "tls.minVersion"
+            : null;
     }
 
     private async Task WatchAsync(CancellationToken cancellationToken)
@@ -439,6 +465,12 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         using var timer = new PeriodicTimer(_options.WatchInterval);
         while (await timer.WaitForNextTickAsync(cancellationToken))
         {
+            // Certificates, keys and CA bundles follow their files on their own, without a policy reload.
+            foreach (var listener in _listeners)
+            {
+                listener.RefreshTransport();
+            }
+
             var now = PolicyFiles.Fingerprint(State.Current.Policy.Gateway);
             if (now == fingerprint)
             {

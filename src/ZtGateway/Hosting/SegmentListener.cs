@@ -25,18 +25,25 @@ internal sealed class SegmentListener : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly InMemoryConfigProvider _proxyConfig;
     private readonly UpstreamResilienceOptions _resilience;
+    private readonly UpstreamTlsRegistry _upstreamTls;
 
-    private SegmentListener(string segment, WebApplication app, InMemoryConfigProvider proxyConfig, UpstreamResilienceOptions resilience)
+    private SegmentListener(string segment, WebApplication app, InMemoryConfigProvider proxyConfig, UpstreamResilienceOptions resilience,
+        ListenerTransport transport, UpstreamTlsRegistry upstreamTls)
     {
         Segment = segment;
         _app = app;
         _proxyConfig = proxyConfig;
         _resilience = resilience;
+        Transport = transport;
+        _upstreamTls = upstreamTls;
     }
 
     public const string JwksPath = "/.well-known/ztgw/jwks.json";
 
     public string Segment { get; }
+
+    /// <summary>The listener's protocols and TLS (its certificate in force, its client-certificate verification).</summary>
+    public ListenerTransport Transport { get; }
 
     /// <summary>The addresses Kestrel actually bound (port 0 resolved).</summary>
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
@@ -45,15 +52,11 @@ internal sealed class SegmentListener : IAsyncDisposable
         GatewayTelemetry telemetry, UpstreamResilienceOptions resilience, ContinuousEvaluation continuous, LateralMovementDetector detector,
         ExchangeRegistry exchanges)
     {
-        var tls = segment.Listen.StartsWith("https:", StringComparison.OrdinalIgnoreCase);
-        var builder = EmbeddedWebApp.CreateBuilder("ztgw", segment.Listen, loggerFactory, contentRoot, endpoint =>
-        {
-            endpoint.Protocols = ListenerProtocolMapping.For(segment.Protocols, tls);
-            if (tls)
-            {
-                endpoint.UseHttps();
-            }
-        });
+        var transport = ListenerTransport.Create(segment, timeProvider, loggerFactory);
+        var upstreamTls = new UpstreamTlsRegistry(timeProvider, loggerFactory.CreateLogger("ZtGateway.Transport"));
+        upstreamTls.Update(TlsServices(segment));
+        var builder = EmbeddedWebApp.CreateBuilder("ztgw", segment.Listen, loggerFactory, contentRoot, transport.Configure);
+        builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory>(new UpstreamHttpClientFactory(upstreamTls));
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddSingleton(new SegmentIdentity(segment.Name));
@@ -85,7 +88,7 @@ internal sealed class SegmentListener : IAsyncDisposable
         });
 
         var provider = app.Services.GetRequiredService<InMemoryConfigProvider>();
-        return new SegmentListener(segment.Name, app, provider, resilience);
+        return new SegmentListener(segment.Name, app, provider, resilience, transport, upstreamTls);
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -95,8 +98,19 @@ internal sealed class SegmentListener : IAsyncDisposable
         Addresses = [.. addresses.Select(a => new Uri(a.Replace("[::]", "[::1]", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)))];
     }
 
-    /// <summary>Loads the clusters of a newly accepted policy for this segment.</summary>
-    public void Update(SegmentConfig segment) => _proxyConfig.Update([CatchAllRoute(segment.Name)], Clusters(segment, _resilience));
+    /// <summary>Loads the clusters of a newly accepted policy for this segment, with their TLS.</summary>
+    public void Update(SegmentConfig segment)
+    {
+        _upstreamTls.Update(TlsServices(segment));
+        _proxyConfig.Update([CatchAllRoute(segment.Name)], Clusters(segment, _resilience));
+    }
+
+    /// <summary>Reads the TLS files of the listener and of its upstreams again where their content changed.</summary>
+    public void RefreshTransport()
+    {
+        Transport.Refresh();
+        _upstreamTls.Refresh();
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -112,6 +126,9 @@ internal sealed class SegmentListener : IAsyncDisposable
         ClusterId = ClusterIds.Unrouted,
         Match = new RouteMatch { Path = "/{**ztgw-path}" },
     };
+
+    private static IEnumerable<(string ClusterId, ServiceConfig Service)> TlsServices(SegmentConfig segment) =>
+        segment.Services.Values.Select(s => (ClusterIds.For(s.Name), s));
 
     private static List<ClusterConfig> Clusters(SegmentConfig segment, UpstreamResilienceOptions resilience)
     {

@@ -6,22 +6,24 @@ namespace ZtGateway.Runtime;
 /// <summary>Turns a listen URL into an explicit Kestrel endpoint.</summary>
 internal static class ListenerEndpoint
 {
-    /// <summary>Binds <paramref name="listen"/>; <paramref name="endpoint"/>, when given, sets the endpoint's protocols and TLS.</summary>
+    /// <summary>
+    /// Binds <paramref name="listen"/>; <paramref name="endpoint"/>, when given, sets the endpoint's protocols and TLS. An https
+    /// URL needs it: there is no default certificate.
+    /// </summary>
     public static void Configure(KestrelServerOptions kestrel, string listen, Action<ListenOptions>? endpoint = null)
     {
         var uri = new Uri(listen);
         var https = uri.Scheme == Uri.UriSchemeHttps;
+        if (https && endpoint is null)
+        {
+            // TLS comes only from configured certificates (a segment's tls section), never from a development default.
+            throw new InvalidOperationException($"listen address '{listen}' is https, but this listener serves plain http only; use an http URL");
+        }
+
         var host = uri.Host.Trim('[', ']');
         Action<ListenOptions> configure = options =>
         {
-            if (endpoint is not null)
-            {
-                endpoint(options);
-            }
-            else if (https)
-            {
-                options.UseHttps();
-            }
+            endpoint?.Invoke(options);
         };
 
         if (host is "0.0.0.0" or "*" or "+")

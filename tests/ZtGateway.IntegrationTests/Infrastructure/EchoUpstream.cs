@@ -23,11 +23,20 @@ public sealed class EchoUpstream : IAsyncDisposable
 
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
-    public static async Task<EchoUpstream> StartAsync(string name = "upstream")
+    /// <summary>Starts on a free loopback port; <paramref name="listen"/>, when given, configures that endpoint (TLS, protocols).</summary>
+    public static async Task<EchoUpstream> StartAsync(string name = "upstream", Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>? listen = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (listen is null)
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        }
+        else
+        {
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen));
+        }
+
         var app = builder.Build();
         var upstream = new EchoUpstream(app, name);
         app.Run(async context =>
@@ -36,6 +45,8 @@ public sealed class EchoUpstream : IAsyncDisposable
             upstream.Requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? string.Empty, headers)
             {
                 RawTarget = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? string.Empty,
+                Protocol = context.Request.Protocol,
+                ClientCertificateSubject = context.Connection.ClientCertificate?.Subject,
             });
             await context.Response.WriteAsJsonAsync(new { service = name, path = context.Request.Path.Value, method = context.Request.Method });
         });
@@ -55,4 +66,10 @@ public sealed record RecordedRequest(string Method, string Path, IReadOnlyDictio
 {
     /// <summary>The request target exactly as the upstream received it.</summary>
     public string RawTarget { get; init; } = string.Empty;
+
+    /// <summary>The HTTP version the request arrived with (<c>HTTP/1.1</c>, <c>HTTP/2</c>).</summary>
+    public string Protocol { get; init; } = string.Empty;
+
+    /// <summary>The subject of the client certificate the caller presented, if any.</summary>
+    public string? ClientCertificateSubject { get; init; }
 }
