@@ -162,7 +162,7 @@ internal static class DevKeys
     }
 
     // Written beside the target and moved into place, so the key is never readable by others, not even briefly.
-    private static void WriteFile(string path, string content, bool ownerOnly)
+    internal static void WriteFile(string path, string content, bool ownerOnly)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);

@@ -5,13 +5,14 @@ using ZtGateway.Policy.Loading;
 
 namespace ZtGateway.Cli;
 
-/// <summary><c>ztgw dev keys|token|posture|signal</c>: development key material, tokens and signals, never for production.</summary>
+/// <summary><c>ztgw dev keys|certs|token|posture|signal</c>: development key material, certificates, tokens and signals, never for production.</summary>
 internal static class DevCommand
 {
     public static Command Create(TextWriter output, TextWriter errors) =>
         new("dev", "Development helpers: key material and tokens (never for production)")
         {
             Keys(output, errors),
+            Certs(output, errors),
             Token(output, errors),
             Posture(output, errors),
             IdentityProvider(output, errors),
@@ -60,6 +61,52 @@ internal static class DevCommand
             }
 
             output.WriteLine("These keys are for development only.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Certs(TextWriter output, TextWriter errors)
+    {
+        var config = ZtgwCommand.ConfigOption();
+        var folder = new Option<string?>("--out") { Description = "Folder of the certificates (default: certs/ beside gateway.yaml)" };
+        var force = new Option<bool>("--force") { Description = "Replace certificate and key files that exist" };
+        var command = new Command("certs",
+            "Write a development CA and server certificate per segment, a client CA with an X.509-SVID per SPIFFE workload, and the gateway's client certificate")
+        {
+            config, folder, force,
+        };
+        command.SetAction(parse =>
+        {
+            var path = Path.GetFullPath(parse.GetValue(config)!);
+            var result = PolicyLoader.Load(path, TimeProvider.System, new PolicyLoadOptions { KeyFiles = KeyFileCheck.Skip });
+            if (!result.Succeeded)
+            {
+                DiagnosticPrinter.Print(errors, result.Diagnostics);
+                return ExitCodes.PolicyProblem;
+            }
+
+            var target = Path.GetFullPath(parse.GetValue(folder) ?? Path.Combine(Path.GetDirectoryName(path)!, "certs"));
+            IReadOnlyList<DevCertificateFile> written;
+            try
+            {
+                written = DevCertificates.Create(result.Policy!, target, parse.GetValue(force), TimeProvider.System);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                errors.WriteLine($"ztgw dev certs: {ex.Message}");
+                return ExitCodes.PolicyProblem;
+            }
+
+            foreach (var file in written)
+            {
+                var shown = Path.GetRelativePath(Directory.GetCurrentDirectory(), file.Certificate);
+                output.WriteLine(file.Written
+                    ? $"wrote   {shown} and {Path.GetFileName(file.Key)}: {file.What}"
+                    : $"kept    {shown} (use --force to replace): {file.What}");
+            }
+
+            output.WriteLine("These certificates are for development only.");
             return ExitCodes.Success;
         });
         return command;

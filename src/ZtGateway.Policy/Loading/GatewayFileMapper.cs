@@ -119,6 +119,13 @@ internal sealed partial class GatewayFileMapper
                 {
                     reader.Error(listenNode.Location, $"gateway.management.listen '{listenNode.Value}' {error}");
                 }
+                else if (listen is { IsHttps: true })
+                {
+                    // The management listener has no certificate of its own: it serves plain http on a network only operators reach.
+                    reader.Error(listenNode.Location,
+                        $"gateway.management.listen '{listenNode.Value}' is https, but the management listener serves plain http only; use an http URL");
+                    listen = null;
+                }
 
                 management = new ManagementSettings { Listen = listenNode.Value };
             }

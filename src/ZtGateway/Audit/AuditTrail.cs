@@ -92,6 +92,15 @@ internal sealed partial class AuditTrail : IDisposable
         Write(OcsfWriter.RateLimited(window),
             new AuditLineInfo(window.DecisionId, OcsfWriter.HttpActivityClass, window.DecisionId, TraceId: null, SpanId: null, Notable: true));
 
+    /// <summary>
+    /// Writes the ending of an open exchange whose decision no longer holds (OCSF HTTP Activity, disposition
+    /// <c>Access Revoked</c>) to every sink, whatever <c>audit.allows</c> says.
+    /// </summary>
+    public void RecordExchangeEnded(ExchangeEndedEvent ended) =>
+        Write(OcsfWriter.ExchangeEnded(ended),
+            new AuditLineInfo(ended.EndingId, OcsfWriter.HttpActivityClass, ended.DecisionId, ended.TraceId.Length > 0 ? ended.TraceId : null,
+                SpanId: null, Notable: true));
+
     /// <summary>Writes a lateral-movement finding (OCSF Detection Finding) to every sink.</summary>
     public void RecordFinding(FindingEvent finding) =>
         Write(OcsfWriter.DetectionFinding(finding),

@@ -7,7 +7,8 @@ namespace ZtGateway.Enforcement;
 
 /// <summary>
 /// Writes a refusal as RFC 9457 problem+json with the RFC 6750 / RFC 9470 challenge (docs/design.md section 5).
-/// The body names only the reason code: never token contents, rule names or other policy internals.
+/// The body names only the reason code: never token contents, rule names or other policy internals. A gRPC caller
+/// gets the same refusal as gRPC status trailers (<see cref="GrpcDenialWriter"/>).
 /// </summary>
 internal static class DenialWriter
 {
@@ -17,9 +18,14 @@ internal static class DenialWriter
     public static Task WriteAsync(HttpContext context, string segment, ReasonCode reason, string decisionId, string traceId,
         IReadOnlyList<string>? acrValues = null, TimeSpan? maxAge = null, int? status = null, bool boundToAnotherCertificate = false)
     {
+        var statusCode = status ?? ReasonStatus.For(reason);
+        if (GrpcDenialWriter.IsGrpc(context.Request))
+        {
+            return GrpcDenialWriter.WriteAsync(context, reason, decisionId, traceId, statusCode);
+        }
+
         var response = context.Response;
         var code = reason.ToCode();
-        var statusCode = status ?? ReasonStatus.For(reason);
         response.StatusCode = statusCode;
         response.ContentType = ProblemContentType;
         response.Headers.CacheControl = "no-store";

@@ -4,6 +4,7 @@ using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 using ZtGateway.Audit;
+using ZtGateway.Enforcement.Exchanges;
 using ZtGateway.Enforcement.Model;
 using ZtGateway.Policy.Engine;
 using ZtGateway.Sources.Continuous;
@@ -31,10 +32,11 @@ internal sealed partial class EnforcementMiddleware
     private readonly GatewayTelemetry _telemetry;
     private readonly ContinuousEvaluation _continuous;
     private readonly LateralMovementDetector _detector;
+    private readonly ExchangeRegistry _exchanges;
 
     public EnforcementMiddleware(RequestDelegate next, SegmentIdentity segment, GatewayStateHolder state,
         IProxyStateLookup proxyState, TimeProvider timeProvider, ILogger<EnforcementMiddleware> logger, GatewayTelemetry telemetry,
-        ContinuousEvaluation continuous, LateralMovementDetector detector)
+        ContinuousEvaluation continuous, LateralMovementDetector detector, ExchangeRegistry exchanges)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(segment);
@@ -54,6 +56,8 @@ internal sealed partial class EnforcementMiddleware
         _telemetry = telemetry;
         _continuous = continuous;
         _detector = detector;
+        ArgumentNullException.ThrowIfNull(exchanges);
+        _exchanges = exchanges;
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -166,6 +170,8 @@ internal sealed partial class EnforcementMiddleware
             return;
         }
 
+        // Open while it is forwarded: ended if the same decision taken again would refuse it (Exchanges/README.md).
+        using var exchange = _exchanges.Open(context, requestContext, decision, token.Expires, decisionId, traceId, policy.Version);
         try
         {
             await ForwardAsync(context, state, decision, token.Principal!, posture.Device, service, cluster, audit, decisionId, traceId, spanId,

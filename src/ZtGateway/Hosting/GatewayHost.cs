@@ -1,5 +1,6 @@
 using ZtGateway.Audit;
 using ZtGateway.Enforcement.Assertion;
+using ZtGateway.Enforcement.Exchanges;
 using ZtGateway.Enforcement.Model;
 using ZtGateway.Enforcement.Refusals;
 using ZtGateway.Management;
@@ -39,6 +40,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     private RedisStateShare? _share;
     private LateralMovementDetector? _detector;
     private SignalReceiver? _signals;
+    private ExchangeRegistry? _exchanges;
     private volatile string[] _openSegments = [];
 
     private GatewayHost(GatewayHostOptions options, ILoggerFactory loggerFactory, bool ownsLoggerFactory, GatewayStateHolder state,
@@ -170,7 +172,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         }
 
         var telemetry = GatewayTelemetry.Create(policy.Gateway.Telemetry, string.Join(',', segments.Select(s => s.Name)),
-            processMeters: [AuditTrail.MeterName, RedisStateShare.MeterName]);
+            processMeters: [AuditTrail.MeterName, RedisStateShare.MeterName, ExchangeRegistry.MeterName]);
         if (telemetry.Export is { } export)
         {
             Log.TracesExported(logger, export.Description);
@@ -215,12 +217,14 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             }
         }
 
+        // Every open exchange of every listener, decided again when continuous evaluation or the policy changes.
+        host._exchanges = new ExchangeRegistry(state, host._continuous, options.TimeProvider, loggerFactory.CreateLogger("ZtGateway.Exchanges"));
         try
         {
             foreach (var segment in segments)
             {
                 var listener = SegmentListener.Create(segment, state, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!,
-                    telemetry, options.Resilience, host._continuous, host._detector);
+                    telemetry, options.Resilience, host._continuous, host._detector, host._exchanges);
                 host._listeners.Add(listener);
                 await listener.StartAsync(cancellationToken);
                 var addresses = string.Join(", ", listener.Addresses);
@@ -311,6 +315,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
 
             var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions, _tally, State.Current.Tokens));
             RetireLater(previous);
+            _exchanges?.RequestReview();
             Log.PolicyLoaded(_logger, policy.Version, policy.Segments.Count);
 
             // After the swap: the new policy serves while the change is compared, and its sinks get the line.
@@ -343,6 +348,8 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         {
             await _management.DisposeAsync();
         }
+
+        _exchanges?.Dispose();
 
         Task[] retiring;
         lock (_retiring)

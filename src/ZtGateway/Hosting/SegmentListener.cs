@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Transforms;
 using ZtGateway.Enforcement;
+using ZtGateway.Enforcement.Exchanges;
 using ZtGateway.Enforcement.Model;
 using ZtGateway.Enforcement.Resilience;
 using ZtGateway.Policy.Configuration;
@@ -48,7 +49,8 @@ internal sealed class SegmentListener : IAsyncDisposable
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
 
     public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, TimeProvider timeProvider, ILoggerFactory loggerFactory, string contentRoot,
-        GatewayTelemetry telemetry, UpstreamResilienceOptions resilience, ContinuousEvaluation continuous, LateralMovementDetector detector)
+        GatewayTelemetry telemetry, UpstreamResilienceOptions resilience, ContinuousEvaluation continuous, LateralMovementDetector detector,
+        ExchangeRegistry exchanges)
     {
         var transport = ListenerTransport.Create(segment, timeProvider, loggerFactory);
         var upstreamTls = new UpstreamTlsRegistry(timeProvider, loggerFactory.CreateLogger("ZtGateway.Transport"));
@@ -62,11 +64,14 @@ internal sealed class SegmentListener : IAsyncDisposable
         builder.Services.AddSingleton(new UpstreamResilience(resilience, timeProvider));
         builder.Services.AddSingleton(continuous);
         builder.Services.AddSingleton(detector);
+        builder.Services.AddSingleton(exchanges);
 
         builder.Services.AddSingleton<Yarp.ReverseProxy.Health.IActiveHealthCheckPolicy, ProbeHealthPolicy>();
         builder.Services.AddReverseProxy()
             .LoadFromMemory([CatchAllRoute(segment.Name)], Clusters(segment, resilience))
-            .AddTransforms(transforms => transforms.AddRequestTransform(OutboundHeaders.RemoveAuthorization));
+            .AddTransforms(transforms => transforms
+                .AddRequestTransform(OutboundHeaders.RemoveAuthorization)
+                .AddRequestTransform(GrpcForwarding.OverHttp2));
 
         var app = builder.Build();
 

@@ -620,6 +620,11 @@ public sealed class PolicyLoaderRejectsTests
         },
         {
             "gateway.yaml",
+            "gateway:\n  management:\n    listen: https://127.0.0.1:9443\n" + Issuers,
+            "gateway.yaml:3:13: error: gateway.management.listen 'https://127.0.0.1:9443' is https, but the management listener serves plain http only; use an http URL"
+        },
+        {
+            "gateway.yaml",
             Issuers + "\nlogging: {}\n",
             "gateway.yaml:8:1: error: unknown key 'logging' in gateway file"
         },

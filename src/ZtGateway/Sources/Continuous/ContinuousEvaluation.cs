@@ -169,6 +169,7 @@ internal sealed partial class ContinuousEvaluation : IDisposable
     {
         ArgumentNullException.ThrowIfNull(record);
         var persisted = true;
+        bool verdictChanged;
 
         // One order for the file and the tables, so a restart rebuilds exactly what was in force.
         lock (_commit)
@@ -185,10 +186,16 @@ internal sealed partial class ContinuousEvaluation : IDisposable
 
             // Applied even when the disk refused it: tightening must not wait for storage, and a lost
             // release errs on the safe side after a restart.
-            if (!Revocations.Apply(record) && !Quarantines.Apply(record) && record.Type == JournalRecordTypes.Pair)
+            verdictChanged = Revocations.Apply(record) || Quarantines.Apply(record);
+            if (!verdictChanged && record.Type == JournalRecordTypes.Pair)
             {
                 _pairs.Add((record.SourceSegment!, record.DestinationSegment!));
             }
+        }
+
+        if (verdictChanged)
+        {
+            Changed?.Invoke(record);
         }
 
         // Every change goes to the other gateways too; the share keeps it until the shared store has it.
@@ -229,14 +236,27 @@ internal sealed partial class ContinuousEvaluation : IDisposable
     public void ApplyRemote(JournalRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        ApplyRemoteLocked(record);
+        if (ApplyRemoteLocked(record))
+        {
+            Changed?.Invoke(record);
+        }
+
         RemoteApplied?.Invoke(record);
     }
 
     /// <summary>Raised after a change of another gateway was applied (for the detector's baseline: learned pairs, the learning start).</summary>
     public event Action<JournalRecord>? RemoteApplied;
 
-    private void ApplyRemoteLocked(JournalRecord record)
+    /// <summary>
+    /// Raised after a change to revocations, step-up demands or quarantines was applied, whether it was committed here
+    /// (<see cref="Commit"/>) or by another gateway (<see cref="ApplyRemote"/>): what <see cref="Check"/> answers may have
+    /// changed. Raised on the thread that applied the change, outside the commit lock; a handler must return quickly and
+    /// must not throw.
+    /// </summary>
+    public event Action<JournalRecord>? Changed;
+
+    // True when the record changed revocations, step-up demands or quarantines.
+    private bool ApplyRemoteLocked(JournalRecord record)
     {
         lock (_commit)
         {
@@ -252,7 +272,7 @@ internal sealed partial class ContinuousEvaluation : IDisposable
             Replay.Apply(record, _time.GetUtcNow());
             if (Revocations.Apply(record) || Quarantines.Apply(record))
             {
-                return;
+                return true;
             }
 
             if (record.Type == JournalRecordTypes.Pair)
@@ -263,6 +283,8 @@ internal sealed partial class ContinuousEvaluation : IDisposable
             {
                 LearningSince = record.At.Value;
             }
+
+            return false;
         }
     }
 
