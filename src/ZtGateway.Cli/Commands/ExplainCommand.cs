@@ -33,6 +33,10 @@ internal static class ExplainCommand
         var acr = new Option<string?>("--acr") { Description = "acr of --user" };
         var authAge = new Option<string?>("--auth-age") { Description = "How long ago --user authenticated, e.g. 10m (default: just now)" };
         var workload = new Option<string?>("--workload") { Description = "A workload by attributes: its id" };
+        var bound = new Option<bool>("--bound")
+        {
+            Description = "The credential is bound to the connection: a token whose cnf names the client certificate presented, or a workload certificate",
+        };
         var deviceSegment = new Option<string?>("--device-segment") { Description = "A verified device by attributes: its home segment" };
         var deviceId = new Option<string>("--device-id") { Description = "Device id", DefaultValueFactory = _ => "device" };
         var compliant = new Option<bool>("--compliant") { Description = "The device reports compliant" };
@@ -43,7 +47,7 @@ internal static class ExplainCommand
         var json = new Option<bool>("--json") { Description = "Write JSON" };
         var command = new Command("explain", "Explain the decision for one request: reason, route, rule, and why each rule of the route did or did not apply")
         {
-            config, segment, method, path, token, device, ip, user, groups, roles, amr, acr, authAge, workload,
+            config, segment, method, path, token, device, ip, user, groups, roles, amr, acr, authAge, workload, bound,
             deviceSegment, deviceId, compliant, managed, risk, at, json,
         };
 
@@ -100,6 +104,7 @@ internal static class ExplainCommand
                     }
                     : null,
                 Workload = parse.GetValue(workload),
+                Bound = parse.GetValue(bound),
                 Device = parse.GetValue(deviceSegment) is { } home
                     ? new DeviceAttributes
                     {

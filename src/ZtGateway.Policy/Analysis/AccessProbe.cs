@@ -56,8 +56,8 @@ internal enum PrincipalItemKind
 
 /// <summary>
 /// Asks the engine about requests an analysis makes up. The analyses never judge a request themselves: they build the
-/// most favourable request a given caller could send (fresh multi-factor login, healthy device, an address from the
-/// right network) and take the engine's decision as the answer.
+/// most favourable request a given caller could send (fresh multi-factor login, a certificate-bound token, healthy
+/// device, an address from the right network) and take the engine's decision as the answer.
 /// </summary>
 internal sealed class AccessProbe
 {
@@ -245,7 +245,10 @@ internal sealed class AccessProbe
         Risk = RiskLevel.Low,
     };
 
-    /// <summary>A request of <paramref name="principal"/> with a verified token and, when given, a verified device.</summary>
+    /// <summary>
+    /// A request of <paramref name="principal"/> with a verified token bound to the connection's certificate (the
+    /// strongest credential, so that <c>boundToken</c> never hides a path) and, when given, a verified device.
+    /// </summary>
     public static RequestContext Request(string method, Principal principal, DevicePosture? device) => new()
     {
         Segment = string.Empty,
@@ -255,6 +258,7 @@ internal sealed class AccessProbe
         Principal = principal,
         DeviceStatus = device is null ? DeviceStatus.Absent : DeviceStatus.Verified,
         Device = device,
+        Binding = CredentialBinding.BoundToken,
     };
 
     /// <summary>

@@ -11,7 +11,7 @@ public enum AccessChangeKind
     /// <summary>Requests the old policy refused are now allowed.</summary>
     Opened,
 
-    /// <summary>Still allowed, with a weaker requirement (MFA optional, device loosened, longer maxAuthAge, later until, ...).</summary>
+    /// <summary>Still allowed, with a weaker requirement (MFA optional, device loosened, longer maxAuthAge, later until, bearer tokens, ...).</summary>
     Weakened,
 
     /// <summary>Requests the old policy allowed are now refused.</summary>
@@ -203,6 +203,9 @@ public static class PolicyDiff
             @is.Acr.Count == 0 ? "acr no longer checked" : $"acr widened to {Text.List(@is.Acr)}",
             $"acr narrowed to {Text.List(@is.Acr)}");
 
+        Either(was.BoundToken && !@is.BoundToken, !was.BoundToken && @is.BoundToken,
+            "bound token no longer required: a bearer token will do", "bound token now required");
+
         if (was.Device is { } oldDevice && @is.Device is { } newDevice)
         {
             Either(oldDevice.Required && !newDevice.Required, !oldDevice.Required && newDevice.Required,
@@ -364,5 +367,6 @@ public static class PolicyDiff
             : a.Device ?? b.Device,
         Networks = a.Networks.Count == 0 || b.Networks.Count == 0 ? [] : [.. a.Networks.Union(b.Networks)],
         Until = a.Until is { } u && b.Until is { } v ? (u > v ? u : v) : null,
+        BoundToken = a.BoundToken && b.BoundToken,
     };
 }

@@ -197,6 +197,7 @@ internal sealed partial class PolicyTestFileReader(string filePath, NodeReader r
             ("invalid", TokenStatus.Invalid),
             ("expired", TokenStatus.Expired),
             ("revoked", TokenStatus.Revoked));
+        var bound = scoped.Bool(map.Get("bound"), "request.bound") ?? false;
         map.Complete("'request'");
         if (segment is null || pathNode is null)
         {
@@ -213,6 +214,7 @@ internal sealed partial class PolicyTestFileReader(string filePath, NodeReader r
             Workload = user is null ? workload : null,
             Device = device,
             Token = token,
+            Bound = bound,
         };
     }
 

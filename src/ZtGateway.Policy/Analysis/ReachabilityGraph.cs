@@ -25,6 +25,9 @@ public sealed record AccessRequirements
     /// <summary>The end of a just-in-time grant; null when it does not end.</summary>
     public DateTimeOffset? Until { get; init; }
 
+    /// <summary>The credential must be bound to the connection (<c>boundToken: true</c>).</summary>
+    public bool BoundToken { get; init; }
+
     internal static AccessRequirements Of(CompiledRule rule) => new()
     {
         Mfa = rule.PrincipalKind == PrincipalKind.User ? rule.Mfa : null,
@@ -33,6 +36,7 @@ public sealed record AccessRequirements
         Device = rule.PrincipalKind == PrincipalKind.User ? rule.Device : null,
         Networks = rule.Config.Networks ?? [],
         Until = rule.Until,
+        BoundToken = rule.BoundToken,
     };
 }
 

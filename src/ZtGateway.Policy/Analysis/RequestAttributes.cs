@@ -80,6 +80,12 @@ public sealed record RequestAttributes
     /// </summary>
     public TokenStatus? Token { get; init; }
 
+    /// <summary>
+    /// The credential is bound to the connection: a token whose <c>cnf</c> names the client certificate presented, or a
+    /// workload certificate (what <c>boundToken: true</c> asks for). Defaults to false: a bearer token.
+    /// </summary>
+    public bool Bound { get; init; }
+
     /// <summary>The request as the engine sees it, with times relative to <paramref name="now"/>.</summary>
     /// <exception cref="ArgumentException">Both a user and a workload are given.</exception>
     public RequestContext ToContext(DateTimeOffset now)
@@ -114,6 +120,7 @@ public sealed record RequestAttributes
             ClientAddress = ClientAddress,
             Token = token,
             Principal = token == TokenStatus.Valid ? principal : null,
+            Binding = Bound ? CredentialBinding.BoundToken : CredentialBinding.None,
             DeviceStatus = Device is null ? DeviceStatus.Absent : DeviceStatus.Verified,
             Device = Device is { } device
                 ? new DevicePosture

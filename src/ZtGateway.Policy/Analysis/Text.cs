@@ -70,6 +70,11 @@ internal static class Text
             parts.Add("acr " + List(requirements.Acr));
         }
 
+        if (requirements.BoundToken)
+        {
+            parts.Add("bound token");
+        }
+
         if (requirements.Device is { } device)
         {
             parts.Add("device " + Device(device));

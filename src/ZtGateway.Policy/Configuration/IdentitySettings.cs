@@ -25,6 +25,12 @@ public sealed record IdentitySettings
     /// <summary>Tolerance for <c>exp</c>, <c>nbf</c> and <c>auth_time</c>. Defaults to 60 seconds.</summary>
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// <c>identity.workloadCertificates</c>: verified client certificates that are X.509-SVIDs of these trust domains
+    /// authenticate workloads. Null (the default) when absent: no certificate ever names a workload.
+    /// </summary>
+    public WorkloadCertificateSettings? WorkloadCertificates { get; init; }
+
     /// <summary>The built-in multi-factor methods.</summary>
     public static IReadOnlyList<string> DefaultMfaMethods { get; } = ["mfa", "otp", "hwk", "swk", "sc", "fpt", "face"];
 }
@@ -60,5 +66,21 @@ public sealed record IssuerConfig
     public bool RequireHttpsMetadata { get; init; } = true;
 
     /// <summary>Where the entry was written.</summary>
+    public SourceLocation Location { get; init; } = SourceLocation.None;
+}
+
+/// <summary>
+/// The <c>identity.workloadCertificates</c> section: which X.509-SVIDs (SPIFFE X509-SVID) name workloads when a listener
+/// verified them as client certificates.
+/// </summary>
+public sealed record WorkloadCertificateSettings
+{
+    /// <summary>
+    /// SPIFFE trust domains (lower case, e.g. <c>corp.example</c>) whose <c>spiffe://DOMAIN/...</c> ids name workloads.
+    /// At least one is required.
+    /// </summary>
+    public IReadOnlyList<string> TrustDomains { get; init; } = [];
+
+    /// <summary>Where the section was written.</summary>
     public SourceLocation Location { get; init; } = SourceLocation.None;
 }

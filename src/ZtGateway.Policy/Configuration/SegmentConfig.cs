@@ -222,6 +222,12 @@ public sealed record RuleConfig
     /// <summary>Just-in-time grant: the rule is ignored from this instant on.</summary>
     public DateTimeOffset? Until { get; init; }
 
+    /// <summary>
+    /// The credential must be bound to the connection (RFC 8705): a token whose <c>cnf</c> names the client certificate
+    /// presented, or a workload certificate. Allow rules only; defaults to false.
+    /// </summary>
+    public bool BoundToken { get; init; }
+
     /// <summary>Where the rule was written.</summary>
     public SourceLocation Location { get; init; } = SourceLocation.None;
 }

@@ -51,6 +51,7 @@ internal sealed class CompiledRule
         Acr = config.Acr is { Count: > 0 } acr ? acr.ToFrozenSet(StringComparer.Ordinal) : null;
         AcrValues = config.Acr is { Count: > 0 } ? [.. config.Acr] : [];
         Device = config.Device ?? defaults.Device;
+        BoundToken = config.BoundToken && !isDeny;
     }
 
     /// <summary>The rule as written.</summary>
@@ -112,6 +113,9 @@ internal sealed class CompiledRule
 
     /// <summary>Effective device requirement.</summary>
     public DeviceRequirement Device { get; }
+
+    /// <summary>The credential must be bound to the connection (<c>boundToken: true</c>); never set on a deny rule.</summary>
+    public bool BoundToken { get; }
 
     /// <summary>True when <c>from</c> names the source at <paramref name="sourceIndex"/> (or <c>*</c>).</summary>
     public bool NamesSource(int sourceIndex) =>

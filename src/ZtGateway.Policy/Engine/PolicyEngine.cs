@@ -127,7 +127,7 @@ public sealed class PolicyEngine
         }
 
         var input = new RuleInput(
-            principal, context.Method, address, device, source.Index, context.StepUpRequired, timeProvider.GetUtcNow());
+            principal, context.Method, address, device, source.Index, context.StepUpRequired, context.Binding, timeProvider.GetUtcNow());
 
         Decision? decision = null;
         foreach (var rule in route.Deny)

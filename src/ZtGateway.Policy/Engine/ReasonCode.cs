@@ -80,6 +80,12 @@ public enum ReasonCode
 
     /// <summary><c>internal-error</c>: the gateway failed unexpectedly; nothing was forwarded.</summary>
     InternalError,
+
+    /// <summary>
+    /// <c>token-unbound</c>: the rule asks for a certificate-bound token (<c>boundToken: true</c>) and the caller sent a
+    /// bearer token bound to nothing. Last, so that no other code changes its number.
+    /// </summary>
+    TokenUnbound,
 }
 
 /// <summary>Conversions of <see cref="ReasonCode"/>.</summary>
@@ -92,7 +98,7 @@ public static class ReasonCodes
         "device-noncompliant", "device-unmanaged", "device-risk-too-high", "device-quarantined",
         "principal-quarantined", "segment-not-allowed", "source-mismatch", "no-matching-rule",
         "denied-by-rule", "grant-expired", "upstream-unavailable", "upstream-timeout",
-        "path-invalid", "rate-limited", "internal-error",
+        "path-invalid", "rate-limited", "internal-error", "token-unbound",
     ];
 
     /// <summary>The kebab-case code, e.g. <c>segment-not-allowed</c>. Never allocates.</summary>

@@ -35,6 +35,21 @@ public enum DeviceStatus
 }
 
 /// <summary>
+/// How the caller's credential is tied to the connection it came on (RFC 8705): what <c>boundToken: true</c> asks for.
+/// </summary>
+public enum CredentialBinding
+{
+    /// <summary>A bearer token: whoever holds it can use it.</summary>
+    None,
+
+    /// <summary>A token whose <c>cnf</c> <c>x5t#S256</c> is the thumbprint of the client certificate the connection presented.</summary>
+    BoundToken,
+
+    /// <summary>The caller was authenticated by its client certificate (an X.509-SVID), which proves possession of its key.</summary>
+    Certificate,
+}
+
+/// <summary>
 /// One request as the decision engine sees it: no HTTP types, only verified facts. The host builds it;
 /// <c>explain</c> and <c>test</c> build it from command-line attributes.
 /// </summary>
@@ -78,4 +93,10 @@ public sealed record RequestContext
 
     /// <summary>A signal asked this principal's tokens to step up (assurance-level change).</summary>
     public bool StepUpRequired { get; init; }
+
+    /// <summary>
+    /// How the verified credential is bound to the connection; <see cref="CredentialBinding.None"/> (the default) for a
+    /// bearer token. Only meaningful with a <see cref="Principal"/>.
+    /// </summary>
+    public CredentialBinding Binding { get; init; }
 }

@@ -54,6 +54,9 @@ internal enum RuleCheck
     /// <summary>A signal asked this principal to authenticate again.</summary>
     StepUpSignaled,
 
+    /// <summary>The rule asks for a credential bound to the connection and the caller sent a bearer token.</summary>
+    TokenUnbound,
+
     /// <summary>The rule needs a verified device and none was presented.</summary>
     DeviceMissing,
 
@@ -73,7 +76,7 @@ internal readonly struct RuleInput
     /// <summary>Gathers the facts.</summary>
     public RuleInput(
         Principal principal, string method, IPAddress? address, DevicePosture? device, int sourceIndex, bool stepUpRequired,
-        DateTimeOffset now)
+        CredentialBinding binding, DateTimeOffset now)
     {
         Principal = principal;
         WorkloadId = principal.WorkloadId ?? principal.Subject;
@@ -82,6 +85,7 @@ internal readonly struct RuleInput
         Device = device;
         SourceIndex = sourceIndex;
         StepUpRequired = stepUpRequired;
+        Binding = binding;
         Now = now;
     }
 
@@ -105,6 +109,9 @@ internal readonly struct RuleInput
 
     /// <summary>A signal asked this principal to step up.</summary>
     public bool StepUpRequired { get; }
+
+    /// <summary>How the credential is bound to the connection.</summary>
+    public CredentialBinding Binding { get; }
 
     /// <summary>The instant of the decision.</summary>
     public DateTimeOffset Now { get; }
@@ -163,13 +170,13 @@ internal static class RuleEvaluator
 
     /// <summary>
     /// Whether the requirements of an applicable allow rule hold: for users mfa, acr, maxAuthAge, step-up signal,
-    /// device, in that order. Workload rules have none.
+    /// bound credential, device, in that order. Workload rules have only the bound credential.
     /// </summary>
     public static RuleCheck Requirements(CompiledRule rule, in RuleInput input, FrozenSet<string> mfaMethods, TimeSpan clockSkew)
     {
         if (input.Principal.Kind != PrincipalKind.User)
         {
-            return RuleCheck.Passed;
+            return Binding(rule, in input);
         }
 
         var principal = input.Principal;
@@ -198,6 +205,12 @@ internal static class RuleEvaluator
             return RuleCheck.StepUpSignaled;
         }
 
+        var binding = Binding(rule, in input);
+        if (binding != RuleCheck.Passed)
+        {
+            return binding;
+        }
+
         var requirement = rule.Device;
         if (input.Device is not { } device)
         {
@@ -222,6 +235,13 @@ internal static class RuleEvaluator
         return RuleCheck.Passed;
     }
 
+    /// <summary>
+    /// Whether the credential is bound as <c>boundToken</c> asks: a certificate-bound token or a workload certificate
+    /// (which is itself a proof of possession) will do; a bearer token will not.
+    /// </summary>
+    public static RuleCheck Binding(CompiledRule rule, in RuleInput input) =>
+        rule.BoundToken && input.Binding == CredentialBinding.None ? RuleCheck.TokenUnbound : RuleCheck.Passed;
+
     /// <summary>The reason code a failed requirement answers with.</summary>
     public static ReasonCode ToReason(RuleCheck check) => check switch
     {
@@ -229,6 +249,7 @@ internal static class RuleEvaluator
         RuleCheck.MfaMissing => ReasonCode.MfaRequired,
         RuleCheck.AcrNotAccepted => ReasonCode.AcrInsufficient,
         RuleCheck.AuthTimeMissing or RuleCheck.AuthTooOld or RuleCheck.StepUpSignaled => ReasonCode.AuthTooOld,
+        RuleCheck.TokenUnbound => ReasonCode.TokenUnbound,
         RuleCheck.DeviceMissing => ReasonCode.DeviceMissing,
         RuleCheck.DeviceNoncompliant => ReasonCode.DeviceNoncompliant,
         RuleCheck.DeviceUnmanaged => ReasonCode.DeviceUnmanaged,
@@ -239,15 +260,16 @@ internal static class RuleEvaluator
 
     /// <summary>
     /// How strongly a failed requirement should be reported: the lowest tells the caller best what to do
-    /// (step-up, then device, then anything else).
+    /// (step-up, then a bound credential, then device, then anything else).
     /// </summary>
     public static int Priority(ReasonCode reason) => reason switch
     {
         ReasonCode.MfaRequired => 0,
         ReasonCode.AcrInsufficient => 1,
         ReasonCode.AuthTooOld => 2,
-        _ when reason.IsDevice() => 3,
-        _ => 4,
+        ReasonCode.TokenUnbound => 3,
+        _ when reason.IsDevice() => 4,
+        _ => 5,
     };
 
     /// <summary>One sentence for <c>explain</c>: what matched, or which condition failed and why.</summary>
@@ -281,6 +303,8 @@ internal static class RuleEvaluator
                 $"requires authentication within {Durations.Format(rule.MaxAuthAge)} (clock skew {Durations.Format(clockSkew)}); " +
                 $"auth_time {Instant(principal.AuthTime!.Value)} is {Durations.Format(WholeSeconds(input.Now - principal.AuthTime.Value))} old",
             RuleCheck.StepUpSignaled => "a signal requires this principal to authenticate again",
+            RuleCheck.TokenUnbound =>
+                "requires a credential bound to the connection (a token whose cnf names the client certificate, or a workload certificate); the token is a bearer token",
             RuleCheck.DeviceMissing => "requires a verified device; none was presented",
             RuleCheck.DeviceNoncompliant => $"requires a compliant device; device {input.Device?.DeviceId} is not compliant",
             RuleCheck.DeviceUnmanaged => $"requires a managed device; device {input.Device?.DeviceId} is not managed",

@@ -49,6 +49,7 @@ internal sealed partial class GatewayFileMapper
             Issuers = issuers,
             MfaMethods = reader.NonEmptyStringList(map.Get("mfaMethods"), "identity.mfaMethods", "method") ?? settings.MfaMethods,
             ClockSkew = reader.Duration(map.Get("clockSkew"), "identity.clockSkew", positive: false, MaxClockSkew) ?? settings.ClockSkew,
+            WorkloadCertificates = ReadWorkloadCertificates(map.Get("workloadCertificates")),
         };
         map.Complete("'identity'");
         return settings;

@@ -11,6 +11,7 @@ internal static class PolicyChecks
         CheckFromReferences(segments, diagnostics);
         CheckWorkloads(segments, diagnostics);
         CheckListeners(gateway, segments, diagnostics);
+        BindingChecks.Run(gateway, segments, diagnostics);
     }
 
     private static void CheckSegmentNames(IReadOnlyList<SegmentFile> segments, DiagnosticBag diagnostics)

@@ -105,6 +105,13 @@ internal sealed partial class RuleMapper(
             }
         }
 
+        var boundToken = scoped.Bool(map.Get("boundToken"), "boundToken");
+        if (!isAllow && map.Has("boundToken"))
+        {
+            // A deny rule has no requirements: "deny unbound tokens" would be read into it, and it would not hold.
+            scoped.Error(map.KeyLocation("boundToken"), "'boundToken' is a requirement of allow rules; a deny rule has none");
+        }
+
         var rule = new RuleConfig
         {
             Name = name ?? string.Empty,
@@ -118,6 +125,7 @@ internal sealed partial class RuleMapper(
             Acr = scoped.NonEmptyStringList(map.Get("acr"), "acr", "value"),
             Device = ReadDevice(scoped, map.Get("device"), "device"),
             Until = ReadUntil(scoped, map.Get("until")),
+            BoundToken = isAllow && boundToken == true,
             Location = map.Location,
         };
         map.Complete(where);

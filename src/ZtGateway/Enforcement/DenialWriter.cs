@@ -16,7 +16,7 @@ internal static class DenialWriter
     private const string TypePrefix = "urn:ztgw:problem:";
 
     public static Task WriteAsync(HttpContext context, string segment, ReasonCode reason, string decisionId, string traceId,
-        IReadOnlyList<string>? acrValues = null, TimeSpan? maxAge = null, int? status = null)
+        IReadOnlyList<string>? acrValues = null, TimeSpan? maxAge = null, int? status = null, bool boundToAnotherCertificate = false)
     {
         var statusCode = status ?? ReasonStatus.For(reason);
         if (GrpcDenialWriter.IsGrpc(context.Request))
@@ -30,7 +30,7 @@ internal static class DenialWriter
         response.ContentType = ProblemContentType;
         response.Headers.CacheControl = "no-store";
 
-        var challenge = Challenge(segment, reason, acrValues, maxAge);
+        var challenge = Challenge(segment, reason, acrValues, maxAge, boundToAnotherCertificate);
         if (challenge is not null)
         {
             response.Headers.WWWAuthenticate = challenge;
@@ -53,14 +53,33 @@ internal static class DenialWriter
         return response.Body.WriteAsync(buffer.GetBuffer(), 0, (int)buffer.Length, context.RequestAborted);
     }
 
-    /// <summary>The <c>WWW-Authenticate</c> value for a reason, or null when none is due (403, 404, 5xx).</summary>
-    public static string? Challenge(string segment, ReasonCode reason, IReadOnlyList<string>? acrValues, TimeSpan? maxAge)
+    /// <summary>The fixed <c>error_description</c> of a token refused because it is bound to a certificate the connection did not present.</summary>
+    public const string BoundToAnotherCertificateDescription = "the token is bound to a client certificate this connection did not present";
+
+    /// <summary>The fixed <c>error_description</c> of <c>token-unbound</c>.</summary>
+    public const string BoundTokenRequiredDescription = "a certificate-bound token is required";
+
+    /// <summary>
+    /// The <c>WWW-Authenticate</c> value for a reason, or null when none is due (403, 404, 5xx). An
+    /// <c>error_description</c> (RFC 6750 section 3) is a fixed sentence, never token contents.
+    /// </summary>
+    /// <param name="segment">The listener's segment: the realm.</param>
+    /// <param name="reason">Why the request was refused.</param>
+    /// <param name="acrValues">For a step-up: the acceptable <c>acr</c> values.</param>
+    /// <param name="maxAge">For a step-up: the rule's <c>maxAuthAge</c>.</param>
+    /// <param name="boundToAnotherCertificate">For <c>token-invalid</c>: the token is bound to a certificate the connection did not present.</param>
+    public static string? Challenge(string segment, ReasonCode reason, IReadOnlyList<string>? acrValues, TimeSpan? maxAge,
+        bool boundToAnotherCertificate = false)
     {
         var realm = "Bearer realm=\"ztgw:" + segment + "\"";
         switch (reason)
         {
             case ReasonCode.TokenMissing:
                 return realm;
+            case ReasonCode.TokenInvalid when boundToAnotherCertificate:
+                return realm + ", error=\"invalid_token\", error_description=\"" + BoundToAnotherCertificateDescription + "\"";
+            case ReasonCode.TokenUnbound:
+                return realm + ", error=\"invalid_token\", error_description=\"" + BoundTokenRequiredDescription + "\"";
             case ReasonCode.TokenInvalid or ReasonCode.TokenExpired or ReasonCode.TokenRevoked:
                 return realm + ", error=\"invalid_token\"";
             case ReasonCode.MfaRequired or ReasonCode.AuthTooOld or ReasonCode.AcrInsufficient:

@@ -10,6 +10,7 @@ using ZtGateway.Policy.Engine;
 using ZtGateway.Sources.Continuous;
 using ZtGateway.Sources.Detection;
 using ZtGateway.Sources.Device;
+using ZtGateway.Sources.Identity;
 using ZtGateway.Telemetry;
 
 namespace ZtGateway.Enforcement;
@@ -114,6 +115,10 @@ internal sealed partial class EnforcementMiddleware
             token = token with { Status = TokenStatus.Invalid, Principal = null, Detail = "more than one Authorization header" };
         }
 
+        // The verified client certificate: a workload's credential, and the one a certificate-bound token must come with.
+        token = WorkloadCertificates.Resolve(token, context.Connection.ClientCertificate,
+            policy.Segments.TryGetValue(_segment, out var served) ? served.Tls : null, policy.Gateway.Identity.WorkloadCertificates);
+
         var posture = deviceHeader.Count switch
         {
             0 => PostureOutcome.Absent,
@@ -136,6 +141,7 @@ internal sealed partial class EnforcementMiddleware
             PrincipalQuarantined = continuous.PrincipalQuarantined,
             DeviceQuarantined = continuous.DeviceQuarantined,
             StepUpRequired = continuous.StepUpRequired,
+            Binding = token.Binding,
         };
 
         var decision = state.Engine.Decide(requestContext);
@@ -149,7 +155,8 @@ internal sealed partial class EnforcementMiddleware
             Log.Denied(_logger, decisionId, _segment, code, decision.RouteId, token.Detail, posture.Detail);
             audit.Record(ReasonStatus.For(decision.Reason), decision.Reason);
             state.Refusals.Refused(clientAddress);
-            await DenialWriter.WriteAsync(context, _segment, decision.Reason, decisionId, traceId, decision.AcrValues, decision.MaxAuthAge);
+            await DenialWriter.WriteAsync(context, _segment, decision.Reason, decisionId, traceId, decision.AcrValues, decision.MaxAuthAge,
+                boundToAnotherCertificate: token.BoundToAnotherCertificate);
             return;
         }
 

@@ -12,7 +12,7 @@ internal static class ReasonStatus
         ReasonCode.PathInvalid => StatusCodes.Status400BadRequest,
         ReasonCode.RateLimited => StatusCodes.Status429TooManyRequests,
         ReasonCode.InternalError => StatusCodes.Status503ServiceUnavailable,
-        ReasonCode.TokenMissing or ReasonCode.TokenInvalid or ReasonCode.TokenExpired or ReasonCode.TokenRevoked
+        ReasonCode.TokenMissing or ReasonCode.TokenInvalid or ReasonCode.TokenExpired or ReasonCode.TokenRevoked or ReasonCode.TokenUnbound
             or ReasonCode.MfaRequired or ReasonCode.AuthTooOld or ReasonCode.AcrInsufficient => StatusCodes.Status401Unauthorized,
         ReasonCode.UpstreamUnavailable => StatusCodes.Status503ServiceUnavailable,
         ReasonCode.UpstreamTimeout => StatusCodes.Status504GatewayTimeout,
@@ -47,6 +47,7 @@ internal static class ReasonStatus
         ReasonCode.PathInvalid => "The request path is ambiguous and is never forwarded",
         ReasonCode.RateLimited => "Too many refused requests from this source",
         ReasonCode.InternalError => "The gateway could not decide this request",
+        ReasonCode.TokenUnbound => "A certificate-bound token is required",
         _ => "Allowed",
     };
 }

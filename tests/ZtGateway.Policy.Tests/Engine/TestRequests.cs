@@ -94,7 +94,7 @@ internal static class EngineAssert
                 Assert.NotEmpty(traces);
                 Assert.DoesNotContain(traces, t => t.Applies);
                 break;
-            case var reason when reason.IsStepUp() || (reason.IsDevice() && decision.RuleName is not null):
+            case var reason when reason.IsStepUp() || reason == ReasonCode.TokenUnbound || (reason.IsDevice() && decision.RuleName is not null):
                 Assert.Contains(traces, t => !t.IsDeny && t.Applies && t.Outcome == reason && t.Rule == decision.RuleName);
                 Assert.DoesNotContain(traces, t => t.Outcome == ReasonCode.Allowed || (t.IsDeny && t.Applies));
                 break;

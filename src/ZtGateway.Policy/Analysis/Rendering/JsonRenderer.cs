@@ -238,6 +238,7 @@ internal static class JsonRenderer
         });
         json.WriteString("maxAuthAge", requirements.MaxAuthAge is { } age ? Durations.Format(age) : null);
         Strings(json, "acr", requirements.Acr);
+        json.WriteBoolean("boundToken", requirements.BoundToken);
         if (requirements.Device is { } device)
         {
             json.WriteStartObject("device");

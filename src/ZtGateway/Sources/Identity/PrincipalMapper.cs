@@ -5,8 +5,9 @@ using ZtGateway.Policy.Engine;
 namespace ZtGateway.Sources.Identity;
 
 /// <summary>
-/// Turns the claims of a verified token into a <see cref="Principal"/> (docs/design.md section 3). One mapping
-/// for every issuer type, so a workload is recognised the same way whoever issued its token.
+/// Turns the claims of a verified token, or the SPIFFE id of a verified X.509-SVID, into a <see cref="Principal"/>
+/// (docs/design.md section 3). One mapping for every issuer type and for workload certificates, so a workload is
+/// recognised the same way whoever issued its credential.
 /// </summary>
 internal static class PrincipalMapper
 {
@@ -57,6 +58,31 @@ internal static class PrincipalMapper
             SessionId = GetString(token, "sid"),
         };
     }
+
+    /// <summary>
+    /// The principal an X.509-SVID names: the workload a token whose <c>sub</c> is <paramref name="spiffeId"/> would
+    /// name (a workload whose subject and workload id are the SPIFFE id), with issuer <c>x509:TRUST-DOMAIN</c> and, as
+    /// its issue time, the certificate's <c>notBefore</c>. A certificate carries no groups, roles or authentication methods.
+    /// </summary>
+    /// <param name="spiffeId">A valid SPIFFE id of a workload (<see cref="Policy.Configuration.SpiffeId.CheckWorkloadId"/>).</param>
+    /// <param name="trustDomain">Its trust domain.</param>
+    /// <param name="notBefore">The certificate's <c>notBefore</c>.</param>
+    public static Principal MapWorkloadCertificate(string spiffeId, string trustDomain, DateTimeOffset notBefore)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(spiffeId);
+        ArgumentException.ThrowIfNullOrEmpty(trustDomain);
+        return new Principal
+        {
+            Kind = PrincipalKind.Workload,
+            Subject = spiffeId,
+            Issuer = CertificateIssuerPrefix + trustDomain,
+            WorkloadId = spiffeId,
+            IssuedAt = notBefore,
+        };
+    }
+
+    /// <summary>The prefix of the issuer of a certificate-named workload: <c>x509:TRUST-DOMAIN</c>, never an <c>iss</c> of a token.</summary>
+    public const string CertificateIssuerPrefix = "x509:";
 
     private static string? FirstNonEmpty(params string?[] values)
         => values.FirstOrDefault(value => !string.IsNullOrWhiteSpace(value));

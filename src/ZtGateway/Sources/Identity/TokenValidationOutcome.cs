@@ -18,4 +18,20 @@ internal sealed record TokenValidationOutcome(
     string? IssuerName,
     string Detail,
     DateTimeOffset? Expires,
-    bool Transient = false);
+    bool Transient = false)
+{
+    /// <summary>
+    /// The verified token's <c>cnf</c> <c>x5t#S256</c> (RFC 8705): the token is valid only over a connection whose client
+    /// certificate has this thumbprint. Part of the remembered verdict; compared per request by <see cref="WorkloadCertificates"/>.
+    /// </summary>
+    public string? ConfirmationThumbprint { get; init; }
+
+    /// <summary>How the credential is bound to this request's connection; set per request by <see cref="WorkloadCertificates"/>.</summary>
+    public CredentialBinding Binding { get; init; }
+
+    /// <summary>
+    /// The refusal is of a token bound to a client certificate the connection did not present: its challenge says so
+    /// (<c>error_description</c>).
+    /// </summary>
+    public bool BoundToAnotherCertificate { get; init; }
+}

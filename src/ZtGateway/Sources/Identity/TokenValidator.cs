@@ -176,7 +176,16 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
                 return Refuse(issuerName, mapFailure ?? "no principal");
             }
 
-            return new TokenValidationOutcome(TokenStatus.Valid, principal, issuerName, "ok", ReadExpiry(verified));
+            // A malformed binding is a property of the token: refused, and remembered as refused like any bad token.
+            if (TokenConfirmation.Read(verified, out var thumbprint) is { } cnfFailure)
+            {
+                return Refuse(issuerName, cnfFailure);
+            }
+
+            return new TokenValidationOutcome(TokenStatus.Valid, principal, issuerName, "ok", ReadExpiry(verified))
+            {
+                ConfirmationThumbprint = thumbprint,
+            };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
