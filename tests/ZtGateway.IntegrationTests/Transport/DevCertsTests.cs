@@ -164,10 +164,12 @@ public sealed class DevCertsTests : IDisposable
         handler.SslOptions.ClientCertificates = [svid];
         using var client = new HttpClient(handler);
 
-        // The handshake verified the SVID; the request then meets the policy, which wants a token.
+        // The handshake verified the SVID, and the variant's identity.workloadCertificates makes it the payroll engine's
+        // credential: from loopback, outside hr's networks, it is taken for a stolen one.
         using var response = await client.GetAsync(new Uri(host.Listeners["hr"], "/payroll/alice"));
 
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("source-mismatch", (await Problem.ReadAsync(response)).Reason);
         using var expected = X509CertificateLoader.LoadCertificateFromFile(Certs("hr.pem"));
         Assert.Equal(expected.Thumbprint, served);
 
