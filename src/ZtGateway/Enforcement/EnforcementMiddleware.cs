@@ -171,7 +171,8 @@ internal sealed partial class EnforcementMiddleware
         }
 
         // Open while it is forwarded: ended if the same decision taken again would refuse it (Exchanges/README.md).
-        using var exchange = _exchanges.Open(context, requestContext, decision, token.Expires, decisionId, traceId, policy.Version);
+        using var exchange = _exchanges.Open(context, requestContext, decision, token.Expires, posture.Expires, decisionId, traceId,
+            policy.Version);
         try
         {
             await ForwardAsync(context, state, decision, token.Principal!, posture.Device, service, cluster, audit, decisionId, traceId, spanId,

@@ -42,7 +42,7 @@ public sealed class WebSocketEndingTests : IAsyncLifetime
     private string Admin() => _identity.User(Now, "root", roles: ["ZtGatewayAdmin"]);
 
     private async Task<ClientWebSocket> ConnectAsync(string path, string sub = "alice", string? device = null, TimeSpan? lifetime = null,
-        bool http2 = false)
+        bool http2 = false, TimeSpan? deviceLifetime = null)
     {
         var socket = new ClientWebSocket();
         if (http2)
@@ -55,7 +55,7 @@ public sealed class WebSocketEndingTests : IAsyncLifetime
         socket.Options.SetRequestHeader("Authorization", "Bearer " + _identity.User(Now, sub, ["staff"], lifetime: lifetime));
         if (device is not null)
         {
-            socket.Options.SetRequestHeader("X-Device-Posture", _devices.Posture(Now, device, "finance", user: sub));
+            socket.Options.SetRequestHeader("X-Device-Posture", _devices.Posture(Now, device, "finance", user: sub, lifetime: deviceLifetime));
         }
 
         var listener = _gateway.Host.Listeners[http2 ? "ops" : "finance"];
@@ -210,6 +210,23 @@ public sealed class WebSocketEndingTests : IAsyncLifetime
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
         Assert.Equal("token-expired", reason);
         Assert.Equal("token-expired", EndingLine("token-expired").GetProperty("status_detail").GetString());
+    }
+
+    [Fact]
+    public async Task TheDeviceAssertionExpiring_ClosesTheSocket()
+    {
+        using var socket = await ConnectAsync("/ws/echo", device: "laptop-7", deviceLifetime: TimeSpan.FromMinutes(2));
+        Assert.Equal("hello", await EchoAsync(socket, "hello"));
+
+        // Within the clock skew a new request with that assertion would still pass, and so does the open socket.
+        _gateway.Time.Advance(TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(30));
+        Assert.Equal("within skew", await EchoAsync(socket, "within skew"));
+
+        _gateway.Time.Advance(TimeSpan.FromSeconds(32));
+        var (status, reason, _) = await ReadUntilCloseAsync(socket);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
+        Assert.Equal("device-invalid", reason);
+        Assert.Equal("laptop-7", EndingLine("device-invalid").GetProperty("device").GetProperty("uid").GetString());
     }
 
     [Fact]

@@ -99,11 +99,13 @@ internal sealed partial class ExchangeRegistry : IDisposable
     /// Registers an allowed request that is about to be forwarded, and installs what can end it (the WebSocket or gRPC
     /// guard). Dispose the result when the forwarding is over.
     /// </summary>
-    public OpenExchange Open(HttpContext context, RequestContext request, Decision decision, DateTimeOffset? tokenExpires, string decisionId,
+    public OpenExchange Open(HttpContext context, RequestContext request, Decision decision, DateTimeOffset? tokenExpires,
+        DateTimeOffset? deviceExpires, string decisionId,
         string traceId, string policyVersion)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var exchange = new OpenExchange(this, context, KindOf(context), request, decision, tokenExpires, decisionId, traceId, policyVersion,
+        var exchange = new OpenExchange(this, context, KindOf(context), request, decision, tokenExpires, deviceExpires, decisionId, traceId,
+            policyVersion,
             _time.GetUtcNow());
         exchange.InstallGuard();
         var index = Environment.CurrentManagedThreadId & (_stripes.Length - 1);
@@ -188,18 +190,23 @@ internal sealed partial class ExchangeRegistry : IDisposable
 
     /// <summary>
     /// The decision a new request would get now for what <paramref name="exchange"/> was decided on: the same continuous
-    /// check and the same engine, with the token taken as expired once its <c>exp</c> is more than the clock skew past.
+    /// check and the same engine, with the token taken as expired once its <c>exp</c> is more than the clock skew past,
+    /// and the device assertion as invalid once its own <c>exp</c> is (a new request carrying it would be refused so).
     /// </summary>
     internal Decision Redecide(OpenExchange exchange, GatewayState state, DateTimeOffset now)
     {
         var request = exchange.Request;
         var verdict = _continuous.Check(request.Principal, request.Device);
+        var skew = state.Policy.Gateway.Identity.ClockSkew;
         var token = verdict.Revoked ? TokenStatus.Revoked
-            : exchange.TokenExpires is { } expires && now > expires + state.Policy.Gateway.Identity.ClockSkew ? TokenStatus.Expired
+            : exchange.TokenExpires is { } expires && now > expires + skew ? TokenStatus.Expired
             : request.Token;
+        var deviceExpired = exchange.DeviceExpires is { } deviceExpires && now > deviceExpires + skew;
         return state.Engine.Decide(request with
         {
             Token = token,
+            DeviceStatus = deviceExpired ? DeviceStatus.Invalid : request.DeviceStatus,
+            Device = deviceExpired ? null : request.Device,
             PrincipalQuarantined = verdict.PrincipalQuarantined,
             DeviceQuarantined = verdict.DeviceQuarantined,
             StepUpRequired = verdict.StepUpRequired,

@@ -35,7 +35,7 @@ internal sealed class OpenExchange : IDisposable
     internal int Stripe = -1;
 
     internal OpenExchange(ExchangeRegistry registry, HttpContext context, ExchangeKind kind, RequestContext request, Decision decision,
-        DateTimeOffset? tokenExpires, string decisionId, string traceId, string policyVersion, DateTimeOffset opened)
+        DateTimeOffset? tokenExpires, DateTimeOffset? deviceExpires, string decisionId, string traceId, string policyVersion, DateTimeOffset opened)
     {
         _registry = registry;
         Context = context;
@@ -43,6 +43,7 @@ internal sealed class OpenExchange : IDisposable
         Request = request;
         Decision = decision;
         TokenExpires = tokenExpires;
+        DeviceExpires = deviceExpires;
         DecisionId = decisionId;
         TraceId = traceId;
         PolicyVersion = policyVersion;
@@ -60,6 +61,9 @@ internal sealed class OpenExchange : IDisposable
 
     /// <summary>The verified <c>exp</c> of the caller's token.</summary>
     public DateTimeOffset? TokenExpires { get; }
+
+    /// <summary>The verified <c>exp</c> of the caller's device-posture assertion.</summary>
+    public DateTimeOffset? DeviceExpires { get; }
 
     public string DecisionId { get; }
 

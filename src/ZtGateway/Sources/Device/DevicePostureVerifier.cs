@@ -10,6 +10,9 @@ namespace ZtGateway.Sources.Device;
 /// <summary>What the posture header said, once verified.</summary>
 internal sealed record PostureOutcome(DeviceStatus Status, DevicePosture? Device, string Detail)
 {
+    /// <summary>The verified assertion's <c>exp</c>: from then on a new request with it is refused, so an exchange opened with it ends.</summary>
+    public DateTimeOffset? Expires { get; init; }
+
     public static readonly PostureOutcome Absent = new(DeviceStatus.Absent, null, "no device assertion");
 
     public static PostureOutcome Invalid(string detail) => new(DeviceStatus.Invalid, null, detail);
@@ -218,6 +221,7 @@ internal sealed class DevicePostureVerifier : IDisposable
             boundUser = user;
         }
 
+        var expires = new DateTimeOffset(token.ValidTo, TimeSpan.Zero);
         var verified = new PostureOutcome(DeviceStatus.Verified, new DevicePosture
         {
             DeviceId = deviceId,
@@ -225,8 +229,8 @@ internal sealed class DevicePostureVerifier : IDisposable
             Compliant = compliant,
             Managed = managed,
             Risk = risk,
-        }, "verified");
-        return (new CachedPosture(verified, boundUser, new DateTimeOffset(token.ValidTo, TimeSpan.Zero)), null);
+        }, "verified") { Expires = expires };
+        return (new CachedPosture(verified, boundUser, expires), null);
     }
 
     private static (CachedPosture? Verified, PostureOutcome? Refusal) Refuse(string detail) => (null, PostureOutcome.Invalid(detail));
