@@ -45,55 +45,8 @@ internal static partial class OcsfWriter
             json.WriteString(Names.StatusDetail, e.Reason.ToCode());
             WriteMetadata(json, e.EndingId, withTrace: e.TraceId.Length > 0);
 
-            string? principalId = null;
-            if (e.Principal is { } principal)
-            {
-                principalId = principal.Kind == PrincipalKind.Workload ? principal.WorkloadId ?? principal.Subject : principal.Subject;
-                json.WriteStartObject(Names.Actor);
-                json.WriteStartObject(Names.User);
-                json.WriteString(Names.Uid, principalId);
-                json.WriteNumber(Names.TypeId, principal.Kind == PrincipalKind.Workload ? 3 : 1);
-                json.WriteString(Names.Type, principal.Kind == PrincipalKind.Workload ? Values.System : Values.User);
-                json.WriteEndObject();
-                json.WriteEndObject();
-            }
-
-            if (e.Device is { } device)
-            {
-                json.WriteStartObject(Names.Device);
-                json.WriteString(Names.Uid, device.DeviceId);
-                json.WriteNumber(Names.TypeId, 0);
-                json.WriteString(Names.Type, Values.Unknown);
-                json.WriteEndObject();
-            }
-
-            if (e.ClientAddress is not null)
-            {
-                json.WriteStartObject(Names.SrcEndpoint);
-                json.WriteString(Names.Ip, e.ClientAddress.ToString());
-                json.WriteEndObject();
-            }
-
-            WriteDestination(json, e.Decision.DestinationSegment);
-
-            json.WriteStartObject(Names.HttpRequest);
-            if (activity != 99)
-            {
-                json.WriteString(Names.HttpMethod, e.Method);
-            }
-
-            if (e.Path.Length > 0)
-            {
-                json.WriteStartObject(Names.Url);
-                json.WriteString(Names.Path, e.Path);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndObject();
-
-            json.WriteStartObject(Names.HttpResponse);
-            json.WriteNumber(Names.Code, e.StatusCode);
-            json.WriteEndObject();
+            var principalId = WriteRequestParties(json, e.Principal, e.Device, e.ClientAddress, e.Decision.DestinationSegment, activity,
+                e.Method, e.Path, e.StatusCode);
 
             // The policy in force that refused it now, on the route the exchange was allowed on.
             json.WriteStartObject(Names.Policy);
@@ -114,28 +67,7 @@ internal static partial class OcsfWriter
                 json.WriteEndObject();
             }
 
-            json.WriteStartArray(Names.Observables);
-            if (principalId is not null)
-            {
-                WriteObservable(json, Names.ActorUserUid, 31, principalId);
-            }
-
-            if (e.Device is { } observed)
-            {
-                WriteObservable(json, Names.DeviceUid, 47, observed.DeviceId);
-            }
-
-            if (e.ClientAddress is not null)
-            {
-                WriteObservable(json, Names.SrcEndpointIp, 2, e.ClientAddress.ToString());
-            }
-
-            if (e.Path.Length > 0)
-            {
-                WriteObservable(json, Names.HttpRequestUrl, 23, e.Path);
-            }
-
-            json.WriteEndArray();
+            WriteRequestObservables(json, principalId, e.Device, e.ClientAddress, e.Path);
 
             json.WriteStartObject(Names.Unmapped);
             json.WriteStartObject(Names.Ztgw);

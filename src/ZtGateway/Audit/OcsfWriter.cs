@@ -39,55 +39,8 @@ internal static partial class OcsfWriter
         WriteOutcome(json, activity, activityName, allowed, e.StatusCode, e.Reason);
         WriteMetadata(json, e.DecisionId, withTrace: e.TraceId.Length > 0);
 
-        string? principalId = null;
-        if (e.Principal is { } principal)
-        {
-            principalId = principal.Kind == PrincipalKind.Workload ? principal.WorkloadId ?? principal.Subject : principal.Subject;
-            json.WriteStartObject(Names.Actor);
-            json.WriteStartObject(Names.User);
-            json.WriteString(Names.Uid, principalId);
-            json.WriteNumber(Names.TypeId, principal.Kind == PrincipalKind.Workload ? 3 : 1);
-            json.WriteString(Names.Type, principal.Kind == PrincipalKind.Workload ? Values.System : Values.User);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-
-        if (e.Device is { } device)
-        {
-            json.WriteStartObject(Names.Device);
-            json.WriteString(Names.Uid, device.DeviceId);
-            json.WriteNumber(Names.TypeId, 0);
-            json.WriteString(Names.Type, Values.Unknown);
-            json.WriteEndObject();
-        }
-
-        if (e.ClientAddress is not null)
-        {
-            json.WriteStartObject(Names.SrcEndpoint);
-            json.WriteString(Names.Ip, e.ClientAddress.ToString());
-            json.WriteEndObject();
-        }
-
-        WriteDestination(json, e.Decision.DestinationSegment);
-
-        json.WriteStartObject(Names.HttpRequest);
-        if (activity != 99)
-        {
-            json.WriteString(Names.HttpMethod, e.Method);
-        }
-
-        if (e.Path.Length > 0)
-        {
-            json.WriteStartObject(Names.Url);
-            json.WriteString(Names.Path, e.Path);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndObject();
-
-        json.WriteStartObject(Names.HttpResponse);
-        json.WriteNumber(Names.Code, e.StatusCode);
-        json.WriteEndObject();
+        var principalId = WriteRequestParties(json, e.Principal, e.Device, e.ClientAddress, e.Decision.DestinationSegment, activity, e.Method,
+            e.Path, e.StatusCode);
 
         // The gateway policy that decided: its version always, the route and rule when one was matched.
         json.WriteStartObject(Names.Policy);
@@ -113,28 +66,7 @@ internal static partial class OcsfWriter
             json.WriteEndObject();
         }
 
-        json.WriteStartArray(Names.Observables);
-        if (principalId is not null)
-        {
-            WriteObservable(json, Names.ActorUserUid, 31, principalId);
-        }
-
-        if (e.Device is { } observed)
-        {
-            WriteObservable(json, Names.DeviceUid, 47, observed.DeviceId);
-        }
-
-        if (e.ClientAddress is not null)
-        {
-            WriteObservable(json, Names.SrcEndpointIp, 2, e.ClientAddress.ToString());
-        }
-
-        if (e.Path.Length > 0)
-        {
-            WriteObservable(json, Names.HttpRequestUrl, 23, e.Path);
-        }
-
-        json.WriteEndArray();
+        WriteRequestObservables(json, principalId, e.Device, e.ClientAddress, e.Path);
 
         json.WriteStartObject(Names.Unmapped);
         json.WriteStartObject(Names.Ztgw);
@@ -155,6 +87,92 @@ internal static partial class OcsfWriter
         json.WriteEndObject();
 
         json.WriteEndObject();
+    }
+
+    // The parties and the request of an HTTP Activity line, as every line about a request writes them: the actor (a user,
+    // or a workload as a system user), the device, the source address, the destination segment, the request and the
+    // response code. Returns the actor's uid for the observables.
+    private static string? WriteRequestParties(Utf8JsonWriter json, Principal? principal, DevicePosture? device, System.Net.IPAddress? clientAddress,
+        string destinationSegment, int activity, string method, string path, int statusCode)
+    {
+        string? principalId = null;
+        if (principal is not null)
+        {
+            principalId = principal.Kind == PrincipalKind.Workload ? principal.WorkloadId ?? principal.Subject : principal.Subject;
+            json.WriteStartObject(Names.Actor);
+            json.WriteStartObject(Names.User);
+            json.WriteString(Names.Uid, principalId);
+            json.WriteNumber(Names.TypeId, principal.Kind == PrincipalKind.Workload ? 3 : 1);
+            json.WriteString(Names.Type, principal.Kind == PrincipalKind.Workload ? Values.System : Values.User);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        if (device is not null)
+        {
+            json.WriteStartObject(Names.Device);
+            json.WriteString(Names.Uid, device.DeviceId);
+            json.WriteNumber(Names.TypeId, 0);
+            json.WriteString(Names.Type, Values.Unknown);
+            json.WriteEndObject();
+        }
+
+        if (clientAddress is not null)
+        {
+            json.WriteStartObject(Names.SrcEndpoint);
+            json.WriteString(Names.Ip, clientAddress.ToString());
+            json.WriteEndObject();
+        }
+
+        WriteDestination(json, destinationSegment);
+
+        json.WriteStartObject(Names.HttpRequest);
+        if (activity != 99)
+        {
+            json.WriteString(Names.HttpMethod, method);
+        }
+
+        if (path.Length > 0)
+        {
+            json.WriteStartObject(Names.Url);
+            json.WriteString(Names.Path, path);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+
+        json.WriteStartObject(Names.HttpResponse);
+        json.WriteNumber(Names.Code, statusCode);
+        json.WriteEndObject();
+        return principalId;
+    }
+
+    // The observables of a line about a request: the actor, the device, the source address and the path.
+    private static void WriteRequestObservables(Utf8JsonWriter json, string? principalId, DevicePosture? device, System.Net.IPAddress? clientAddress,
+        string path)
+    {
+        json.WriteStartArray(Names.Observables);
+        if (principalId is not null)
+        {
+            WriteObservable(json, Names.ActorUserUid, 31, principalId);
+        }
+
+        if (device is not null)
+        {
+            WriteObservable(json, Names.DeviceUid, 47, device.DeviceId);
+        }
+
+        if (clientAddress is not null)
+        {
+            WriteObservable(json, Names.SrcEndpointIp, 2, clientAddress.ToString());
+        }
+
+        if (path.Length > 0)
+        {
+            WriteObservable(json, Names.HttpRequestUrl, 23, path);
+        }
+
+        json.WriteEndArray();
     }
 
     /// <summary>
