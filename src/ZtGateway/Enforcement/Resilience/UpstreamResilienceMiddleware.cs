@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http.Features;
 using Polly;
-using Polly.CircuitBreaker;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 using ZtGateway.Telemetry;
@@ -178,20 +177,25 @@ internal sealed partial class UpstreamResilienceMiddleware
             _tried.Add(destination);
             proxy.AvailableDestinations = destination;
             var breaker = owner._resilience.BreakerFor(destination);
-            var outcome = await breaker.Pipeline.ExecuteOutcomeAsync(
-                static async (_, state) =>
-                {
-                    await state.owner._next(state.context);
-                    return Outcome.FromResult(new UpstreamAttempt(Classify(state.context), false));
-                },
-                resilienceContext, (owner, context));
-
-            if (outcome.Exception is not null and not BrokenCircuitException)
+            AttemptKind kind;
+            if (!breaker.TryEnter(out var trial))
             {
-                outcome.ThrowIfException();
+                kind = AttemptKind.CircuitOpen;
             }
-
-            var kind = outcome.Exception is null ? outcome.Result.Kind : AttemptKind.CircuitOpen;
+            else
+            {
+                // Whatever happens, the breaker hears of it: a throw counts as answered, as it did not fail to reach the destination.
+                kind = AttemptKind.Answered;
+                try
+                {
+                    await owner._next(context);
+                    kind = Classify(context);
+                }
+                finally
+                {
+                    breaker.Exit(kind, trial);
+                }
+            }
 
             if (kind != AttemptKind.Answered)
             {
