@@ -22,6 +22,8 @@ public class RequestPathBenchmarks
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "ztgw-bench-" + Guid.NewGuid().ToString("N")[..8]);
     private TokenValidator _cold = null!;
     private CachingTokenValidator _cached = null!;
+    private readonly RecentCredential _recentToken = new();
+    private readonly RecentCredential _recentPosture = new();
     private DevicePostureVerifier _posture = null!;
     private AssertionIssuer _assertions = null!;
     private string _header = null!;
@@ -96,6 +98,15 @@ public class RequestPathBenchmarks
     [Benchmark]
     public object TokenCached() => _cached.ValidateAsync(_header, default).AsTask().GetAwaiter().GetResult();
 
+    /// <summary>The same header string again on one connection: no digest.</summary>
+    [Benchmark]
+    public object TokenCachedSameConnection() => _cached.ValidateAsync(_header, _recentToken, default).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>An equal assertion string again on one connection (Kestrel copies a custom header each time): compared, not hashed.</summary>
+    [Benchmark]
+    public object PostureCachedSameConnection() =>
+        _posture.VerifyAsync(new string(_postureAssertion.AsSpan()), _principal, _recentPosture, default).AsTask().GetAwaiter().GetResult();
+
     [Benchmark]
     public object PostureCached() => _posture.VerifyAsync(_postureAssertion, _principal, default).AsTask().GetAwaiter().GetResult();
 
@@ -109,4 +120,19 @@ public class RequestPathBenchmarks
 
     [Benchmark]
     public byte[] RenderAuditLine() => OcsfWriter.HttpActivity(_audit);
+
+    /// <summary>The next decision of the same caller: written from the thread's template of the line before.</summary>
+    [Benchmark]
+    public int RenderAuditLineFromTemplate()
+    {
+        var line = AuditLine.Rent();
+        try
+        {
+            return HttpActivityTemplates.Render(_audit, line).Length;
+        }
+        finally
+        {
+            AuditLine.Return(line);
+        }
+    }
 }

@@ -49,6 +49,15 @@ internal sealed class AuditLine
         t_cached = line;
     }
 
+    /// <summary>Writes <paramref name="bytes"/> as the whole line (they end with the line feed) and returns the copy, to be completed in place.</summary>
+    public Span<byte> WriteRaw(ReadOnlySpan<byte> bytes)
+    {
+        var target = _buffer.GetSpan(bytes.Length)[..bytes.Length];
+        bytes.CopyTo(target);
+        _buffer.Advance(bytes.Length);
+        return target;
+    }
+
     /// <summary>Flushes the JSON, adds the line feed and returns the whole line.</summary>
     public ReadOnlySpan<byte> Complete()
     {

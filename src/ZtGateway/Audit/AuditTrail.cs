@@ -73,8 +73,7 @@ internal sealed partial class AuditTrail : IDisposable
         var line = AuditLine.Rent();
         try
         {
-            OcsfWriter.HttpActivity(auditEvent, line.Json);
-            Write(line.Complete(), new AuditLineInfo(auditEvent.DecisionId, OcsfWriter.HttpActivityClass, auditEvent.DecisionId,
+            Write(HttpActivityTemplates.Render(auditEvent, line), new AuditLineInfo(auditEvent.DecisionId, OcsfWriter.HttpActivityClass, auditEvent.DecisionId,
                 auditEvent.TraceId, auditEvent.SpanId, Notable: !auditEvent.Decision.Allowed));
         }
         finally

@@ -108,7 +108,8 @@ internal sealed partial class EnforcementMiddleware
             return;
         }
 
-        var token = await state.Tokens.ValidateAsync(authorization.Count == 1 ? authorization[0] : null, context.RequestAborted);
+        var recent = ConnectionCredentials.Of(context);
+        var token = await state.Tokens.ValidateAsync(authorization.Count == 1 ? authorization[0] : null, recent?.Token, context.RequestAborted);
         if (authorization.Count > 1)
         {
             // Two Authorization headers: which one the upstream believes is anyone's guess.
@@ -122,7 +123,7 @@ internal sealed partial class EnforcementMiddleware
         var posture = deviceHeader.Count switch
         {
             0 => PostureOutcome.Absent,
-            1 => await state.Posture.VerifyAsync(deviceHeader[0], token.Principal, context.RequestAborted),
+            1 => await state.Posture.VerifyAsync(deviceHeader[0], token.Principal, recent?.Posture, context.RequestAborted),
             _ => PostureOutcome.Invalid("more than one device assertion"),
         };
 

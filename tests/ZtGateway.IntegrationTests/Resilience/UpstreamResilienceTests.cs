@@ -146,6 +146,35 @@ public sealed class UpstreamResilienceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheOnlyDestinationDead_Is503_ThenItsOpenCircuitAnswers503WithoutTrying()
+    {
+        var gateway = await StartAsync(Dead(), new UpstreamResilienceOptions { BreakerMinimumThroughput = 2, BreakerFailureRatio = 0.5 });
+        using var client = gateway.Client("finance");
+        var token = Alice(gateway);
+
+        // A GET and a POST alike: there is nowhere else to go, so both are 503 upstream-unavailable, connection refused...
+        var ids = new List<string>();
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Post, HttpMethod.Get, HttpMethod.Post })
+        {
+            var answer = await Problem.SendAsync(client, method, "/ledger/x", token, r => r.Content = method == HttpMethod.Post ? new StringContent("x") : null);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.Status);
+            Assert.Equal("upstream-unavailable", answer.Reason);
+            ids.Add(answer.DecisionId!);
+        }
+
+        // ...two of them opened the circuit: the later ones were not attempted.
+        var metrics = gateway.Host.Telemetry.Metrics.Render();
+        Assert.Matches(@"ztgw_upstream_failures_total\{[^}]*ztgw_upstream_error=""connect""[^}]*\} 2\b", metrics);
+        Assert.Matches(@"ztgw_upstream_failures_total\{[^}]*ztgw_upstream_error=""circuit-open""[^}]*\} 2\b", metrics);
+
+        // Each answer audited once, with its status and reason.
+        var lines = await AuditLines.ReadWithoutPolicyChangesAsync(gateway.AuditFile);
+        Assert.Equal(ids.Order(StringComparer.Ordinal), lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("metadata").GetProperty("uid").GetString()!)
+            .Order(StringComparer.Ordinal));
+        Assert.All(lines, l => Assert.Equal("upstream-unavailable", Reason(l)));
+    }
+
+    [Fact]
     public async Task OpenCircuit_KeepsTheDeadDestinationOut_ForAnyMethod()
     {
         var live = await UpstreamAsync("live");

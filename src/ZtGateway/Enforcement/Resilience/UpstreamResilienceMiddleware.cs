@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http.Features;
 using Polly;
-using Polly.CircuitBreaker;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 using ZtGateway.Telemetry;
@@ -44,7 +43,82 @@ internal sealed partial class UpstreamResilienceMiddleware
             return _next(context);
         }
 
-        return proxy.AvailableDestinations.Count == 0 ? NoHealthyDestinationAsync(context, decision) : ForwardAsync(context, proxy, decision);
+        return proxy.AvailableDestinations.Count == 0 ? NoHealthyDestinationAsync(context, decision)
+            : proxy.AllDestinations.Count == 1 ? ForwardToTheOnlyDestinationAsync(context, proxy, decision)
+            : ForwardAsync(context, proxy, decision);
+    }
+
+    // A retry only ever goes to another destination: with one, the request makes one attempt and no retry pipeline runs.
+    private async Task ForwardToTheOnlyDestinationAsync(HttpContext context, Yarp.ReverseProxy.Model.IReverseProxyFeature proxy, DecisionFeature decision)
+    {
+        var segment = decision.Decision.DestinationSegment;
+        var service = decision.Decision.Service ?? string.Empty;
+        var destination = proxy.AvailableDestinations[0];
+        proxy.AvailableDestinations = destination;
+        AttemptKind kind;
+        try
+        {
+            kind = await AttemptAsync(context, destination, segment, service);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Failed(context, segment, service, ex);
+            return;
+        }
+
+        Unreached(context, kind, anotherCandidate: false, segment, service, attempts: 1);
+    }
+
+    // One attempt at one destination, through its circuit; a failure is counted in ztgw.upstream.failures.
+    private async ValueTask<AttemptKind> AttemptAsync(HttpContext context, DestinationState destination, string segment, string service)
+    {
+        var breaker = _resilience.BreakerFor(destination);
+        AttemptKind kind;
+        if (!breaker.TryEnter(out var trial))
+        {
+            kind = AttemptKind.CircuitOpen;
+        }
+        else
+        {
+            // Whatever happens, the breaker hears of it: a throw counts as answered, as it did not fail to reach the destination.
+            kind = AttemptKind.Answered;
+            try
+            {
+                await _next(context);
+                kind = Classify(context);
+            }
+            finally
+            {
+                breaker.Exit(kind, trial);
+            }
+        }
+
+        if (kind != AttemptKind.Answered)
+        {
+            _telemetry.UpstreamFailed(segment, service, new UpstreamAttempt(kind, false).ErrorTag);
+        }
+
+        return kind;
+    }
+
+    /// <summary>Turns "no destination could be reached" into the forwarder error that is answered 503.</summary>
+    private void Unreached(HttpContext context, AttemptKind last, bool anotherCandidate, string segment, string service, int attempts)
+    {
+        if (last is not (AttemptKind.ConnectFailed or AttemptKind.CircuitOpen) || context.Response.HasStarted)
+        {
+            return;
+        }
+
+        if (last == AttemptKind.ConnectFailed && anotherCandidate)
+        {
+            // A request that may not be sent twice failed on one destination while others remain: 502.
+            return;
+        }
+
+        var previous = context.GetForwarderErrorFeature()?.Exception;
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Features.Set<IForwarderErrorFeature>(new NoDestinationReached(previous));
+        Log.NoDestinationReached(_logger, service, segment, attempts);
     }
 
     // Every destination is marked unhealthy: the forwarder answers no-available-destinations itself.
@@ -88,10 +162,7 @@ internal sealed partial class UpstreamResilienceMiddleware
             Outcome<UpstreamAttempt> outcome;
             try
             {
-                // A retry only ever goes to another destination: with one there is nothing for the retry pipeline to do.
-                outcome = proxy.AllDestinations.Count == 1
-                    ? await request.NextAsync(resilienceContext)
-                    : await _resilience.Retry.ExecuteOutcomeAsync(static (rc, attempts) => attempts.NextAsync(rc), resilienceContext, request);
+                outcome = await _resilience.Retry.ExecuteOutcomeAsync(static (rc, attempts) => attempts.NextAsync(rc), resilienceContext, request);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -177,26 +248,7 @@ internal sealed partial class UpstreamResilienceMiddleware
 
             _tried.Add(destination);
             proxy.AvailableDestinations = destination;
-            var breaker = owner._resilience.BreakerFor(destination);
-            var outcome = await breaker.Pipeline.ExecuteOutcomeAsync(
-                static async (_, state) =>
-                {
-                    await state.owner._next(state.context);
-                    return Outcome.FromResult(new UpstreamAttempt(Classify(state.context), false));
-                },
-                resilienceContext, (owner, context));
-
-            if (outcome.Exception is not null and not BrokenCircuitException)
-            {
-                outcome.ThrowIfException();
-            }
-
-            var kind = outcome.Exception is null ? outcome.Result.Kind : AttemptKind.CircuitOpen;
-
-            if (kind != AttemptKind.Answered)
-            {
-                owner._telemetry.UpstreamFailed(segment, service, new UpstreamAttempt(kind, false).ErrorTag);
-            }
+            var kind = await owner.AttemptAsync(context, destination, segment, service);
 
             // Nothing was sent to an open circuit, so any request may go elsewhere; after a refused connection only
             // a request that may be sent twice does.
@@ -206,24 +258,8 @@ internal sealed partial class UpstreamResilienceMiddleware
         }
 
         /// <summary>Turns "no destination could be reached" into the forwarder error that is answered 503.</summary>
-        public void Finish(UpstreamAttempt last)
-        {
-            if (last.Kind is not (AttemptKind.ConnectFailed or AttemptKind.CircuitOpen) || context.Response.HasStarted)
-            {
-                return;
-            }
-
-            if (last.Kind == AttemptKind.ConnectFailed && NextCandidate() is not null)
-            {
-                // A request that may not be sent twice failed on one destination while others remain: 502.
-                return;
-            }
-
-            var previous = context.GetForwarderErrorFeature()?.Exception;
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Features.Set<IForwarderErrorFeature>(new NoDestinationReached(previous));
-            Log.NoDestinationReached(owner._logger, service, segment, _tried.Count);
-        }
+        public void Finish(UpstreamAttempt last) =>
+            owner.Unreached(context, last.Kind, last.Kind == AttemptKind.ConnectFailed && NextCandidate() is not null, segment, service, _tried.Count);
 
         /// <summary>Something in the forwarding pipeline threw: answered 502 upstream-unavailable.</summary>
         public void Fail(Exception exception) => owner.Failed(context, segment, service, exception);

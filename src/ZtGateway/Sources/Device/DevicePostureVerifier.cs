@@ -64,7 +64,14 @@ internal sealed class DevicePostureVerifier : IDisposable
         }
     }
 
-    public async ValueTask<PostureOutcome> VerifyAsync(string? assertion, Principal? principal, CancellationToken cancellationToken)
+    public ValueTask<PostureOutcome> VerifyAsync(string? assertion, Principal? principal, CancellationToken cancellationToken) =>
+        VerifyAsync(assertion, principal, recent: null, cancellationToken);
+
+    /// <summary>
+    /// Verifies a device assertion; <paramref name="recent"/>, kept by the caller (one per connection), finds the verdict on
+    /// the assertion presented last time without hashing it.
+    /// </summary>
+    public async ValueTask<PostureOutcome> VerifyAsync(string? assertion, Principal? principal, RecentCredential? recent, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(assertion))
         {
@@ -72,12 +79,25 @@ internal sealed class DevicePostureVerifier : IDisposable
         }
 
         var now = _time.GetUtcNow();
-        if (_cache.TryGet(assertion, now, out var cached))
+        if (recent is not null)
+        {
+            if (_cache.TryGetRecent(recent, assertion, now, out var again))
+            {
+                return Bind(again, principal);
+            }
+
+            if (_refused.TryGetRecent(recent, assertion, now, out var refusedAgain))
+            {
+                return refusedAgain;
+            }
+        }
+
+        if (_cache.TryGet(assertion, assertion, now, recent, out var cached))
         {
             return Bind(cached, principal);
         }
 
-        if (_refused.TryGet(assertion, now, out var refused))
+        if (_refused.TryGet(assertion, assertion, now, recent, out var refused))
         {
             return refused;
         }
@@ -89,7 +109,7 @@ internal sealed class DevicePostureVerifier : IDisposable
         {
             if (current)
             {
-                _cache.Set(assertion, verified, verified.Outcome.Device!.DeviceId, now, verified.Expires);
+                _cache.Set(assertion, verified, verified.Outcome.Device!.DeviceId, now, verified.Expires, assertion, recent);
             }
 
             return Bind(verified, principal);
@@ -97,7 +117,7 @@ internal sealed class DevicePostureVerifier : IDisposable
 
         if (current)
         {
-            _refused.Set(assertion, refusal!, subject: null, now, now + CachingTokenValidator.RefusalLifetime);
+            _refused.Set(assertion, refusal!, subject: null, now, now + CachingTokenValidator.RefusalLifetime, assertion, recent);
         }
 
         return refusal!;

@@ -55,20 +55,37 @@ internal sealed class CachingTokenValidator : ITokenValidator, IDisposable
         remove => _inner.SigningKeysChanged -= value;
     }
 
-    public ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, CancellationToken cancellationToken)
+    public ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, CancellationToken cancellationToken) =>
+        ValidateAsync(authorizationHeader, recent: null, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, RecentCredential? recent, CancellationToken cancellationToken)
     {
-        // The hit path neither copies the token nor allocates: it is hashed where it lies in the header.
+        // The hit path neither copies the token nor allocates: it is hashed where it lies in the header, or, when the
+        // caller presented the same header last time, not even hashed.
         var now = _time.GetUtcNow();
         var token = RawToken(authorizationHeader);
-        if (!token.IsEmpty && (_cache.TryGet(token, now, out var cached) || _refused.TryGet(token, now, out cached)))
+        if (token.IsEmpty)
+        {
+            return VerifyAndRememberAsync(authorizationHeader, now, recent: null, cancellationToken);
+        }
+
+        if (recent is not null && (_cache.TryGetRecent(recent, authorizationHeader!, now, out var remembered)
+            || _refused.TryGetRecent(recent, authorizationHeader!, now, out remembered)))
+        {
+            return ValueTask.FromResult(remembered);
+        }
+
+        if (_cache.TryGet(token, authorizationHeader!, now, recent, out var cached) || _refused.TryGet(token, authorizationHeader!, now, recent, out cached))
         {
             return ValueTask.FromResult(cached);
         }
 
-        return VerifyAndRememberAsync(authorizationHeader, now, cancellationToken);
+        return VerifyAndRememberAsync(authorizationHeader, now, recent, cancellationToken);
     }
 
-    private async ValueTask<TokenValidationOutcome> VerifyAndRememberAsync(string? authorizationHeader, DateTimeOffset now, CancellationToken cancellationToken)
+    private async ValueTask<TokenValidationOutcome> VerifyAndRememberAsync(string? authorizationHeader, DateTimeOffset now, RecentCredential? recent,
+        CancellationToken cancellationToken)
     {
         var generation = Volatile.Read(ref _generation);
         var outcome = await _inner.ValidateAsync(authorizationHeader, cancellationToken);
@@ -80,11 +97,11 @@ internal sealed class CachingTokenValidator : ITokenValidator, IDisposable
 
         if (outcome is { Status: TokenStatus.Valid, Principal: not null, Expires: { } expires })
         {
-            _cache.Set(token, outcome, outcome.Principal.Subject, now, expires);
+            _cache.Set(token, outcome, outcome.Principal.Subject, now, expires, authorizationHeader, recent);
         }
         else if (outcome is { Status: TokenStatus.Invalid or TokenStatus.Expired, Transient: false } && !cancellationToken.IsCancellationRequested)
         {
-            _refused.Set(token, outcome, subject: null, now, now + RefusalLifetime);
+            _refused.Set(token, outcome, subject: null, now, now + RefusalLifetime, authorizationHeader, recent);
         }
 
         return outcome;

@@ -13,6 +13,13 @@ internal interface ITokenValidator
     ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Like <see cref="ValidateAsync(string?, CancellationToken)"/> for a caller that keeps <paramref name="recent"/> (one per
+    /// connection): a verifier that remembers verdicts finds the one of the header presented last time without hashing it.
+    /// </summary>
+    ValueTask<TokenValidationOutcome> ValidateAsync(string? authorizationHeader, RecentCredential? recent, CancellationToken cancellationToken) =>
+        ValidateAsync(authorizationHeader, cancellationToken);
+
+    /// <summary>
     /// Whether each configured issuer holds signing keys: a <c>jwks</c> issuer once its file was read, an
     /// <c>oidc</c> or <c>entra</c> issuer once its metadata and keys were fetched at least once.
     /// </summary>

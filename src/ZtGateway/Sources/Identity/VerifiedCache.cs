@@ -14,11 +14,21 @@ namespace ZtGateway.Sources.Identity;
 /// the time it was given (capped by <see cref="MaxEntryLifetime"/>), the cache holds at most
 /// <see cref="Capacity"/> entries, and it can be emptied as a whole or for one subject.
 /// </summary>
+/// <remarks>
+/// A caller that presents the same credential again and again (a kept-alive connection) can keep a
+/// <see cref="RecentCredential"/>: the entry its last credential found is then reused when the credential is the same
+/// string again (the same reference, or the same characters), without hashing it. Such an entry is reused only while
+/// it is in the cache: an entry that expired, was removed for its subject, or was emptied with the rest is never
+/// found through a <see cref="RecentCredential"/> either.
+/// </remarks>
 internal sealed class VerifiedCache<TValue>
     where TValue : class
 {
     private readonly ConcurrentDictionary<Digest, Entry> _entries = new();
     private readonly Lock _trimLock = new();
+
+    // Bumped by every Clear: entries made before it are never reused through a RecentCredential.
+    private int _epoch;
 
     public VerifiedCache(int capacity, TimeSpan maxEntryLifetime)
     {
@@ -36,24 +46,87 @@ internal sealed class VerifiedCache<TValue>
 
     public bool TryGet(ReadOnlySpan<char> credential, DateTimeOffset now, out TValue value)
     {
-        var key = Digest.Of(credential);
-        if (_entries.TryGetValue(key, out var entry))
+        if (Find(credential, now) is { } entry)
         {
-            if (now < entry.ExpiresAt)
-            {
-                value = entry.Value;
-                return true;
-            }
-
-            _entries.TryRemove(KeyValuePair.Create(key, entry));
+            value = entry.Value;
+            return true;
         }
 
         value = null!;
         return false;
     }
 
+    /// <summary>
+    /// Like <see cref="TryGet(ReadOnlySpan{char}, DateTimeOffset, out TValue)"/> for the credential <paramref name="key"/>
+    /// taken from <paramref name="presented"/> (a whole header value): first the entry <paramref name="recent"/> holds when
+    /// <paramref name="presented"/> is the credential it was found with, else the digest; a hit is kept in
+    /// <paramref name="recent"/> for the next time.
+    /// </summary>
+    public bool TryGet(ReadOnlySpan<char> key, string presented, DateTimeOffset now, RecentCredential? recent, out TValue value)
+    {
+        if (recent is null)
+        {
+            return TryGet(key, now, out value);
+        }
+
+        if (TryGetRecent(recent, presented, now, out value))
+        {
+            return true;
+        }
+
+        if (Find(key, now) is { } entry)
+        {
+            recent.Last = new Remembered(this, presented, entry);
+            value = entry.Value;
+            return true;
+        }
+
+        value = null!;
+        return false;
+    }
+
+    /// <summary>The entry <paramref name="recent"/> holds, when <paramref name="presented"/> is its credential and it is still in this cache.</summary>
+    public bool TryGetRecent(RecentCredential recent, string presented, DateTimeOffset now, out TValue value)
+    {
+        if (recent.Last is Remembered remembered
+            && ReferenceEquals(remembered.Owner, this)
+            && remembered.Entry.IsLive(Volatile.Read(ref _epoch), now)
+            && (ReferenceEquals(remembered.Presented, presented) || string.Equals(remembered.Presented, presented, StringComparison.Ordinal)))
+        {
+            value = remembered.Entry.Value;
+            return true;
+        }
+
+        value = null!;
+        return false;
+    }
+
+    private Entry? Find(ReadOnlySpan<char> credential, DateTimeOffset now)
+    {
+        var key = Digest.Of(credential);
+        if (_entries.TryGetValue(key, out var entry))
+        {
+            if (now < entry.ExpiresAt && !entry.Removed)
+            {
+                return entry;
+            }
+
+            Remove(key, entry);
+        }
+
+        return null;
+    }
+
     /// <summary>Remembers a verdict on a credential until <paramref name="expiresAt"/> (capped by <see cref="MaxEntryLifetime"/>).</summary>
-    public void Set(ReadOnlySpan<char> credential, TValue value, string? subject, DateTimeOffset now, DateTimeOffset expiresAt)
+    public void Set(ReadOnlySpan<char> credential, TValue value, string? subject, DateTimeOffset now, DateTimeOffset expiresAt) =>
+        Set(credential, value, subject, now, expiresAt, presented: null, recent: null);
+
+    /// <summary>
+    /// Like <see cref="Set(ReadOnlySpan{char}, TValue, string?, DateTimeOffset, DateTimeOffset)"/>, and keeps the new entry in
+    /// <paramref name="recent"/> for <paramref name="presented"/>, the whole value the credential was taken from.
+    /// </summary>
+    public void Set(ReadOnlySpan<char> credential, TValue value, string? subject, DateTimeOffset now, DateTimeOffset expiresAt, string? presented,
+        RecentCredential? recent)
     {
         var cap = now + MaxEntryLifetime;
         if (expiresAt > cap)
@@ -71,11 +144,20 @@ internal sealed class VerifiedCache<TValue>
             Trim(now);
         }
 
-        _entries[Digest.Of(credential)] = new Entry(value, subject, expiresAt);
+        var entry = new Entry(value, subject, expiresAt, Volatile.Read(ref _epoch));
+        _entries[Digest.Of(credential)] = entry;
+        if (recent is not null && presented is not null)
+        {
+            recent.Last = new Remembered(this, presented, entry);
+        }
     }
 
     /// <summary>Forgets everything (a signing-key change, a policy reload).</summary>
-    public void Clear() => _entries.Clear();
+    public void Clear()
+    {
+        Interlocked.Increment(ref _epoch);
+        _entries.Clear();
+    }
 
     /// <summary>Forgets every entry of one subject (a revocation).</summary>
     public void RemoveSubject(string subject)
@@ -84,7 +166,7 @@ internal sealed class VerifiedCache<TValue>
         {
             if (string.Equals(pair.Value.Subject, subject, StringComparison.Ordinal))
             {
-                _entries.TryRemove(pair);
+                Remove(pair.Key, pair.Value);
             }
         }
     }
@@ -102,7 +184,7 @@ internal sealed class VerifiedCache<TValue>
             {
                 if (pair.Value.ExpiresAt <= now)
                 {
-                    _entries.TryRemove(pair);
+                    Remove(pair.Key, pair.Value);
                 }
             }
 
@@ -116,12 +198,39 @@ internal sealed class VerifiedCache<TValue>
                     break;
                 }
 
-                _entries.TryRemove(pair);
+                Remove(pair.Key, pair.Value);
             }
         }
     }
 
-    private sealed record Entry(TValue Value, string? Subject, DateTimeOffset ExpiresAt);
+    // Marked first, so that a RecentCredential holding it stops finding it before the dictionary forgets it.
+    private void Remove(Digest key, Entry entry)
+    {
+        entry.Removed = true;
+        _entries.TryRemove(KeyValuePair.Create(key, entry));
+    }
+
+    private sealed class Entry(TValue value, string? subject, DateTimeOffset expiresAt, int epoch)
+    {
+        private volatile bool _removed;
+
+        public TValue Value { get; } = value;
+
+        public string? Subject { get; } = subject;
+
+        public DateTimeOffset ExpiresAt { get; } = expiresAt;
+
+        public bool Removed
+        {
+            get => _removed;
+            set => _removed = value;
+        }
+
+        public bool IsLive(int currentEpoch, DateTimeOffset now) => !_removed && epoch == currentEpoch && now < ExpiresAt;
+    }
+
+    /// <summary>What a <see cref="RecentCredential"/> holds: the cache, the value presented, and the entry it found.</summary>
+    private sealed record Remembered(VerifiedCache<TValue> Owner, string Presented, Entry Entry);
 
     /// <summary>SHA-256 of the credential's UTF-8 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
