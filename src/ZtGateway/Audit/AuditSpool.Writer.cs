@@ -39,6 +39,13 @@ internal sealed unsafe partial class AuditSpool
                 return;
             }
 
+            // A busy gateway commits the next line within microseconds: look a little longer before sleeping, so that
+            // appends do not pay for waking the writer line after line.
+            if (LingerFor(head))
+            {
+                continue;
+            }
+
             // Idle: say so, then look once more, so that an append either sees the flag or is seen here.
             _writerIdle = true;
             Interlocked.MemoryBarrier();
@@ -52,6 +59,23 @@ internal sealed unsafe partial class AuditSpool
             _wake.Reset();
             _writerIdle = false;
         }
+    }
+
+    // Spins (yielding, never sleeping) while nothing new is reserved; true as soon as something is.
+    private bool LingerFor(long head)
+    {
+        var spin = new SpinWait();
+        while (spin.Count < 40)
+        {
+            if (Volatile.Read(ref _head) != head)
+            {
+                return true;
+            }
+
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+
+        return false;
     }
 
     // Hands the sinks the committed records from the cursor: contiguous ones of one sink set, up to BatchBytes, in one
