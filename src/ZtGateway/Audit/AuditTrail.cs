@@ -305,9 +305,15 @@ internal sealed partial class AuditTrail : IAuditSpoolTarget, IDisposable
     }
 }
 
-/// <summary>Standard output: one line per write, serialized.</summary>
+/// <summary>
+/// Standard output: writes serialized and flushed, each at most <see cref="AtomicBytes"/> of whole lines (a longer line
+/// alone), so that on a pipe no other writer's bytes can land inside a line.
+/// </summary>
 internal sealed class StreamSink(string name, Stream stream) : IAuditSink
 {
+    /// <summary>PIPE_BUF on Linux: a write to a pipe of at most this many bytes is never interleaved with another.</summary>
+    public const int AtomicBytes = 4096;
+
     private readonly Lock _lock = new();
 
     public string Name { get; } = name;
@@ -316,8 +322,32 @@ internal sealed class StreamSink(string name, Stream stream) : IAuditSink
     {
         lock (_lock)
         {
-            stream.Write(line);
+            var lines = line;
+            while (!lines.IsEmpty)
+            {
+                var chunk = Chunk(lines);
+                stream.Write(lines[..chunk]);
+                lines = lines[chunk..];
+            }
+
             stream.Flush();
+
+            int Chunk(ReadOnlySpan<byte> rest)
+            {
+                if (rest.Length <= AtomicBytes)
+                {
+                    return rest.Length;
+                }
+
+                // The end of the last line that fits, or of the first line when it alone is longer.
+                var end = rest[..AtomicBytes].LastIndexOf((byte)'\n');
+                if (end < 0)
+                {
+                    end = rest.IndexOf((byte)'\n');
+                }
+
+                return end < 0 ? rest.Length : end + 1;
+            }
         }
     }
 

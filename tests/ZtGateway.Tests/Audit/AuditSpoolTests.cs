@@ -428,6 +428,22 @@ public sealed class AuditSpoolTests : IDisposable
         Assert.Equal(3, Interlocked.Read(ref failures));
     }
 
+    [Fact]
+    public void TheStdoutSink_WritesABatch_InPiecesOfWholeLinesThatAPipeKeepsWhole()
+    {
+        var lines = Enumerable.Range(0, 40).Select(i => Line($"line {i}", i == 20 ? 9000 : 300 + i)).ToList();
+        var batch = lines.SelectMany(l => l).ToArray();
+        using var stream = new WriteRecordingStream();
+        var sink = new StreamSink("stdout", stream);
+
+        sink.Write(batch);
+
+        Assert.Equal(batch, stream.ToArray());
+        Assert.True(stream.Writes.Count > 1);
+        Assert.All(stream.Writes, w => Assert.True(w.Length <= StreamSink.AtomicBytes || Split(w).Count == 1, $"a write of {w.Length} bytes"));
+        Assert.All(stream.Writes, w => Assert.Equal((byte)'\n', w[^1]));
+    }
+
     private static AuditEvent Decision(string id, string path) => new()
     {
         Time = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000),
@@ -454,6 +470,17 @@ public sealed class AuditSpoolTests : IDisposable
         }
 
         return split;
+    }
+
+    private sealed class WriteRecordingStream : MemoryStream
+    {
+        public List<byte[]> Writes { get; } = [];
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            Writes.Add(buffer.ToArray());
+            base.Write(buffer);
+        }
     }
 
     /// <summary>Keeps what the spool hands over, line by line, and how many lines each delivery held.</summary>
