@@ -84,7 +84,7 @@ public class ExchangeRegistryBenchmarks
             throw new InvalidOperationException("the benchmark request is refused: " + _decision.Reason.ToCode());
         }
 
-        _open = _registry.Open(_context, _request, _decision, DateTimeOffset.UtcNow.AddHours(1), deviceExpires: null, "decision-1", "trace-1", "v1");
+        _open = _registry.Open(_context, _request, _decision, DateTimeOffset.UtcNow.AddHours(1), null, "decision-1", "trace-1", "v1");
     }
 
     [GlobalCleanup]
@@ -100,7 +100,7 @@ public class ExchangeRegistryBenchmarks
     [Benchmark]
     public void OpenAndClose()
     {
-        using var exchange = _registry.Open(_context, _request, _decision, DateTimeOffset.UtcNow.AddHours(1), deviceExpires: null, "decision-2", "trace-2", "v1");
+        using var exchange = _registry.Open(_context, _request, _decision, DateTimeOffset.UtcNow.AddHours(1), null, "decision-2", "trace-2", "v1");
     }
 
     /// <summary>One open exchange decided again (a sweep pays this once per open exchange and second).</summary>

@@ -13,6 +13,48 @@ public sealed record AuditSettings
 
     /// <summary>Whether allowed decisions are audited too. Defaults to true.</summary>
     public bool Allows { get; init; } = true;
+
+    /// <summary>The crash-safe spool the <c>stdout</c> and <c>file:</c> sinks are fed from (<c>audit.spool</c>).</summary>
+    public AuditSpoolSettings Spool { get; init; } = new();
+}
+
+/// <summary>
+/// The <c>audit.spool</c> section: the memory-mapped file every line of the <c>stdout</c> and <c>file:</c> sinks is
+/// copied into before the response it records starts, and moved from to those sinks in large writes (decision 0007).
+/// There is no way to turn it off. Read at start only: a reload that changes it is refused as restart-required.
+/// </summary>
+public sealed record AuditSpoolSettings
+{
+    /// <summary>The file name of the spool in <see cref="GatewaySettings.StateDir"/> when <see cref="Path"/> is not set.</summary>
+    public const string DefaultFileName = "ztgw-audit.spool";
+
+    /// <summary>The default <see cref="Size"/>: 32 MiB.</summary>
+    public const long DefaultSize = 32L * 1024 * 1024;
+
+    /// <summary>The smallest <see cref="Size"/> accepted: 1 MiB.</summary>
+    public const long MinSize = 1024L * 1024;
+
+    /// <summary>The largest <see cref="Size"/> accepted: 4 GiB.</summary>
+    public const long MaxSize = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>The spool file (absolute); null: <see cref="DefaultFileName"/> in <see cref="GatewaySettings.StateDir"/>.</summary>
+    public string? Path { get; init; }
+
+    /// <summary>The bytes of lines the spool holds on their way to the sinks (the file is one 4 KiB page larger). Defaults to 32 MiB.</summary>
+    public long Size { get; init; } = DefaultSize;
+
+    /// <summary>Where <c>audit.spool</c> is written, for messages about it; null when it is not written.</summary>
+    public SourceLocation? Location { get; init; }
+
+    /// <summary>The spool file: <see cref="Path"/>, or <see cref="DefaultFileName"/> in <paramref name="stateDirectory"/>.</summary>
+    public string PathIn(string stateDirectory) => Path ?? System.IO.Path.Combine(stateDirectory, DefaultFileName);
+
+    /// <summary>Whether <paramref name="other"/> names the same file and size (where the section is written does not matter).</summary>
+    public bool SameSpool(AuditSpoolSettings other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return string.Equals(Path, other.Path, StringComparison.Ordinal) && Size == other.Size;
+    }
 }
 
 /// <summary>

@@ -4,7 +4,7 @@ using ZtGateway.Policy.Loading.Yaml;
 
 namespace ZtGateway.Policy.Loading;
 
-/// <summary>The <c>audit</c> section: its sinks (stdout, <c>file:PATH</c>, <c>type: otlp</c> mappings) and <c>allows</c>.</summary>
+/// <summary>The <c>audit</c> section: its sinks (stdout, <c>file:PATH</c>, <c>type: otlp</c> mappings), <c>allows</c> and <c>spool</c>.</summary>
 internal sealed partial class GatewayFileMapper
 {
     // Headers the exporter writes itself, or that belong to the connection: a configured value would break the export.
@@ -70,9 +70,77 @@ internal sealed partial class GatewayFileMapper
             settings = settings with { Sinks = resolved, OtlpSinks = otlp };
         }
 
-        settings = settings with { Allows = reader.Bool(map.Get("allows"), "audit.allows") ?? settings.Allows };
+        settings = settings with
+        {
+            Allows = reader.Bool(map.Get("allows"), "audit.allows") ?? settings.Allows,
+            Spool = ReadSpool(map.Get("spool")) ?? settings.Spool,
+        };
         map.Complete("'audit'");
         return settings;
+    }
+
+    // audit.spool: the file (relative to gateway.yaml; default in gateway.stateDir, resolved at start) and its size.
+    private AuditSpoolSettings? ReadSpool(Node? node)
+    {
+        var map = reader.Mapping(node, "audit.spool");
+        if (map is null)
+        {
+            return null;
+        }
+
+        var settings = new AuditSpoolSettings { Location = map.Location };
+        var path = reader.ResolvedPath(map.Get("path"), "audit.spool.path", baseDirectory);
+        var sizeNode = reader.Scalar(map.Get("size"), "audit.spool.size");
+        var size = settings.Size;
+        if (sizeNode is not null)
+        {
+            if (!TryParseSize(sizeNode.Value, out var parsed))
+            {
+                reader.Error(sizeNode.Location,
+                    $"'audit.spool.size' must be a size such as 32MiB (a positive whole number of KiB, MiB or GiB), not '{sizeNode.Value}'");
+            }
+            else if (parsed is < AuditSpoolSettings.MinSize or > AuditSpoolSettings.MaxSize)
+            {
+                reader.Error(sizeNode.Location, $"'audit.spool.size' must be from 1MiB to 4GiB, not '{sizeNode.Value}'");
+            }
+            else
+            {
+                size = parsed;
+            }
+        }
+
+        map.Complete("'audit.spool'");
+        return settings with { Path = path, Size = size };
+    }
+
+    // "<count>KiB", "<count>MiB" or "<count>GiB": a positive whole number without sign or spaces, then the unit as written.
+    private static bool TryParseSize(string text, out long bytes)
+    {
+        bytes = 0;
+        if (text.Length < 4)
+        {
+            return false;
+        }
+
+        var unit = text[^3..] switch
+        {
+            "KiB" => 1024L,
+            "MiB" => 1024L * 1024,
+            "GiB" => 1024L * 1024 * 1024,
+            _ => 0L,
+        };
+
+        // Nine digits are more than any accepted size needs (4194304KiB is 4GiB) and keep the product far from overflow.
+        var digits = text.AsSpan(0, text.Length - 3);
+        if (unit == 0 || digits.Length > 9
+            || !long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count)
+            || count <= 0)
+        {
+            return false;
+        }
+
+        bytes = count * unit;
+        return true;
     }
 
     private string? ReadSink(ScalarNode sink)

@@ -9,7 +9,7 @@ internal interface IAuditSink : IDisposable
 {
     string Name { get; }
 
-    /// <summary>Writes one complete line; throws when it cannot.</summary>
+    /// <summary>Writes whole lines (one, or many from the spool; each ends in a line feed) in one write; throws when it cannot.</summary>
     void Write(ReadOnlySpan<byte> line);
 
     /// <summary>Writes one complete line about what <paramref name="info"/> says; sinks that only store lines ignore it.</summary>
@@ -28,11 +28,13 @@ internal interface IAuditSink : IDisposable
 internal readonly record struct AuditLineInfo(string RecordId, int ClassUid, string? DecisionId, string? TraceId, string? SpanId, bool Notable);
 
 /// <summary>
-/// Writes every decision to every configured sink before the response is sent. A sink that fails does not
-/// stop the gateway: the failure is counted (<c>ztgw.audit.failures</c>), logged as an error, and the
-/// line itself goes to standard error so that it is never lost silently.
+/// Writes every decision to every configured sink before the response is sent. With a spool (as the gateway always
+/// runs), a line for the <c>stdout</c> and <c>file:</c> sinks is committed to the crash-safe <see cref="AuditSpool"/>,
+/// whose writer hands it to them; <c>otlp</c> sinks, outside the promise, are handed each line directly (they only
+/// queue). A sink that fails does not stop the gateway: the failure is counted (<c>ztgw.audit.failures</c>), logged as
+/// an error, and the line itself goes to standard error so that it is never lost silently.
 /// </summary>
-internal sealed partial class AuditTrail : IDisposable
+internal sealed partial class AuditTrail : IAuditSpoolTarget, IDisposable
 {
     /// <summary>The name of the process-wide meter of audit failures (<c>ztgw.audit.failures</c>).</summary>
     public const string MeterName = "ZtGateway.Audit";
@@ -42,23 +44,54 @@ internal sealed partial class AuditTrail : IDisposable
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("ztgw.audit.failures", description: "Audit lines a sink could not write");
 
     private readonly IAuditSink[] _sinks;
+    private readonly IAuditSink[] _durable;
+    private readonly IAuditSink[] _copies;
+    private readonly AuditSpool? _spool;
+    private readonly ushort _spoolSet;
     private readonly ILogger _logger;
+    private int _disposed;
 
     /// <param name="settings">The <c>audit:</c> section.</param>
+    /// <param name="spool">
+    /// The spool of the process; the trail registers its <c>stdout</c> and <c>file:</c> sinks with it. The gateway always
+    /// passes one; null (tests) writes each line to each sink on the caller's thread.
+    /// </param>
     /// <param name="logger">Where sink failures are reported.</param>
     /// <param name="serviceName">The <c>service.name</c> of the records an <c>otlp</c> sink sends (<c>telemetry.serviceName</c>).</param>
-    public AuditTrail(AuditSettings settings, ILogger logger, string serviceName = "ztgw")
+    public AuditTrail(AuditSettings settings, AuditSpool? spool, ILogger logger, string serviceName = "ztgw")
     {
+        ArgumentNullException.ThrowIfNull(settings);
         _logger = logger;
         AuditAllows = settings.Allows;
-        _sinks = [.. settings.Sinks.Select(CreateSink), .. settings.OtlpSinks.Select(s => CreateOtlpSink(s, serviceName))];
+        _durable = [.. settings.Sinks.Select(CreateSink)];
+        _copies = [.. settings.OtlpSinks.Select(s => CreateOtlpSink(s, serviceName))];
+        _sinks = [.. _durable, .. _copies];
+        _spool = spool;
+        _spoolSet = spool?.Register(this) ?? 0;
     }
 
-    internal AuditTrail(IEnumerable<IAuditSink> sinks, bool auditAllows, ILogger logger)
+    /// <summary>A trail without a spool: each line is one write to each sink, on the caller's thread (tests).</summary>
+    internal AuditTrail(AuditSettings settings, ILogger logger, string serviceName = "ztgw")
+        : this(settings, spool: null, logger, serviceName)
     {
-        _sinks = [.. sinks];
-        AuditAllows = auditAllows;
+    }
+
+    /// <summary>A trail of given sinks without a spool (tests).</summary>
+    internal AuditTrail(IEnumerable<IAuditSink> sinks, bool auditAllows, ILogger logger)
+        : this(sinks, [], auditAllows, logger, spool: null)
+    {
+    }
+
+    /// <summary>A trail of given durable sinks and copies, through <paramref name="spool"/> when there is one (tests).</summary>
+    internal AuditTrail(IEnumerable<IAuditSink> durable, IEnumerable<IAuditSink> copies, bool auditAllows, ILogger logger, AuditSpool? spool)
+    {
         _logger = logger;
+        AuditAllows = auditAllows;
+        _durable = [.. durable];
+        _copies = [.. copies];
+        _sinks = [.. _durable, .. _copies];
+        _spool = spool;
+        _spoolSet = spool?.Register(this) ?? 0;
     }
 
     public bool AuditAllows { get; }
@@ -115,28 +148,88 @@ internal sealed partial class AuditTrail : IDisposable
         Write(OcsfWriter.PolicyChange(change),
             new AuditLineInfo(change.ChangeId, OcsfWriter.EntityManagementClass, DecisionId: null, TraceId: null, SpanId: null, Notable: false));
 
-    private void Write(ReadOnlySpan<byte> line, in AuditLineInfo info)
+    /// <summary>
+    /// Writes lines the spool's writer (or recovery at start) hands over to every durable sink, one write each; a sink
+    /// that fails gets the usual handling for every line.
+    /// </summary>
+    void IAuditSpoolTarget.Deliver(ReadOnlySpan<byte> lines, int count)
     {
-        foreach (var sink in _sinks)
+        foreach (var sink in _durable)
         {
             try
             {
-                sink.Write(line, info);
+                sink.Write(lines);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
             {
-                Failures.Add(1, new KeyValuePair<string, object?>("sink", sink.Name));
-                Log.SinkFailed(_logger, sink.Name, info.RecordId, ex);
-                try
-                {
-                    using var stderr = Console.OpenStandardError();
-                    stderr.Write("AUDIT-UNDELIVERED "u8);
-                    stderr.Write(line);
-                }
-                catch (IOException)
-                {
-                }
+                Failures.Add(count, new KeyValuePair<string, object?>("sink", sink.Name));
+                Log.SinkFailedLines(_logger, sink.Name, count, ex);
+                ToStandardError(lines);
             }
+        }
+    }
+
+    /// <summary>
+    /// Lines the spool could not hand to any trail (theirs was closed, or its sinks threw what no sink should): counted,
+    /// logged and written to standard error, like a sink's failure.
+    /// </summary>
+    internal static void Undeliverable(ReadOnlySpan<byte> lines, int count, string reason, ILogger logger, Exception? exception)
+    {
+        Failures.Add(count, new KeyValuePair<string, object?>("sink", "spool"));
+        Log.SpoolUndeliverable(logger, count, reason, exception);
+        ToStandardError(lines);
+    }
+
+    private void Write(ReadOnlySpan<byte> line, in AuditLineInfo info)
+    {
+        if (_spool is null || !_spool.TryAppend(_spoolSet, line))
+        {
+            // No spool, a line longer than a spool record, or a spool already closed: the line is written here, after
+            // every line committed before it, so that the trail keeps its order.
+            _spool?.Flush();
+            foreach (var sink in _durable)
+            {
+                WriteTo(sink, line, info);
+            }
+        }
+
+        foreach (var sink in _copies)
+        {
+            WriteTo(sink, line, info);
+        }
+    }
+
+    private void WriteTo(IAuditSink sink, ReadOnlySpan<byte> line, in AuditLineInfo info)
+    {
+        try
+        {
+            sink.Write(line, info);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            Failures.Add(1, new KeyValuePair<string, object?>("sink", sink.Name));
+            Log.SinkFailed(_logger, sink.Name, info.RecordId, ex);
+            ToStandardError(line);
+        }
+    }
+
+    // Each line prefixed AUDIT-UNDELIVERED, so that it can be told from a log line and taken back.
+    private static void ToStandardError(ReadOnlySpan<byte> lines)
+    {
+        try
+        {
+            using var stderr = Console.OpenStandardError();
+            while (!lines.IsEmpty)
+            {
+                var end = lines.IndexOf((byte)'\n');
+                var line = end < 0 ? lines : lines[..(end + 1)];
+                stderr.Write("AUDIT-UNDELIVERED "u8);
+                stderr.Write(line);
+                lines = lines[line.Length..];
+            }
+        }
+        catch (IOException)
+        {
         }
     }
 
@@ -175,8 +268,20 @@ internal sealed partial class AuditTrail : IDisposable
         }
     }
 
+    /// <summary>Hands the sinks every line committed so far, leaves the spool, then closes the sinks.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_spool is not null)
+        {
+            _spool.Flush();
+            _spool.Unregister(_spoolSet);
+        }
+
         foreach (var sink in _sinks)
         {
             sink.Dispose();
@@ -190,12 +295,24 @@ internal sealed partial class AuditTrail : IDisposable
 
         [LoggerMessage(EventId = 501, Level = LogLevel.Error, Message = "AUDIT SINK {Sink} CANNOT BE OPENED; its lines will go to stderr")]
         public static partial void SinkUnavailable(ILogger logger, string sink, Exception exception);
+
+        [LoggerMessage(EventId = 502, Level = LogLevel.Error, Message = "AUDIT SINK {Sink} FAILED for {Count} line(s); they went to stderr")]
+        public static partial void SinkFailedLines(ILogger logger, string sink, int count, Exception exception);
+
+        [LoggerMessage(EventId = 503, Level = LogLevel.Error, Message = "AUDIT SPOOL could not deliver {Count} line(s) ({Reason}); they went to stderr")]
+        public static partial void SpoolUndeliverable(ILogger logger, int count, string reason, Exception? exception);
     }
 }
 
-/// <summary>Standard output: one line per write, serialized.</summary>
+/// <summary>
+/// Standard output: writes serialized and flushed, each at most <see cref="AtomicBytes"/> of whole lines (a longer line
+/// alone), so that on a pipe no other writer's bytes can land inside a line.
+/// </summary>
 internal sealed class StreamSink(string name, Stream stream) : IAuditSink
 {
+    /// <summary>PIPE_BUF on Linux: a write to a pipe of at most this many bytes is never interleaved with another.</summary>
+    public const int AtomicBytes = 4096;
+
     private readonly Lock _lock = new();
 
     public string Name { get; } = name;
@@ -204,8 +321,32 @@ internal sealed class StreamSink(string name, Stream stream) : IAuditSink
     {
         lock (_lock)
         {
-            stream.Write(line);
+            var lines = line;
+            while (!lines.IsEmpty)
+            {
+                var chunk = Chunk(lines);
+                stream.Write(lines[..chunk]);
+                lines = lines[chunk..];
+            }
+
             stream.Flush();
+
+            int Chunk(ReadOnlySpan<byte> rest)
+            {
+                if (rest.Length <= AtomicBytes)
+                {
+                    return rest.Length;
+                }
+
+                // The end of the last line that fits, or of the first line when it alone is longer.
+                var end = rest[..AtomicBytes].LastIndexOf((byte)'\n');
+                if (end < 0)
+                {
+                    end = rest.IndexOf((byte)'\n');
+                }
+
+                return end < 0 ? rest.Length : end + 1;
+            }
         }
     }
 

@@ -34,6 +34,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private readonly List<Task> _retiring = [];
     private RateLimitTally? _tally;
+    private AuditSpool? _spool;
     private Task _watcher = Task.CompletedTask;
     private ManagementListener? _management;
     private ContinuousEvaluation? _continuous;
@@ -136,11 +137,13 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             return (null, [new Diagnostic(DiagnosticSeverity.Error, location, $"assertion.signingKeyFile {policy.Gateway.Assertion.SigningKeyFile}: {ex.Message}")]);
         }
 
-        RateLimitTally tally;
+        // Audit lines are committed where a crash cannot take them before the sinks have them (decision 0007).
+        var spoolSettings = policy.Gateway.Audit.Spool;
+        var spoolPath = spoolSettings.PathIn(policy.Gateway.Gateway.StateDir);
+        AuditSpool spool;
         try
         {
-            // Rate-limited windows are counted where a crash cannot take them (the state folder).
-            tally = RateLimitTally.Open(policy.Gateway.Gateway.StateDir, RefusalLimiterOptions.From(policy.Gateway.Gateway.Limits).MaxOpenWindows);
+            spool = AuditSpool.Open(spoolPath, spoolSettings.Size, loggerFactory.CreateLogger("ZtGateway.Audit"));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -151,10 +154,38 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             }
 
             var location = new SourceLocation(configPath, 1, 1);
+            var what = spoolSettings.Path is null ? "gateway.stateDir " + policy.Gateway.Gateway.StateDir : "audit.spool.path " + spoolPath;
+            return (null, [new Diagnostic(DiagnosticSeverity.Error, location, $"{what}: {ex.Message}")]);
+        }
+
+        RateLimitTally tally;
+        try
+        {
+            // Rate-limited windows are counted where a crash cannot take them (the state folder).
+            tally = RateLimitTally.Open(policy.Gateway.Gateway.StateDir, RefusalLimiterOptions.From(policy.Gateway.Gateway.Limits).MaxOpenWindows);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            spool.Dispose();
+            assertions.Dispose();
+            if (ownsLoggerFactory)
+            {
+                loggerFactory.Dispose();
+            }
+
+            var location = new SourceLocation(configPath, 1, 1);
             return (null, [new Diagnostic(DiagnosticSeverity.Error, location, $"gateway.stateDir {policy.Gateway.Gateway.StateDir}: {ex.Message}")]);
         }
 
-        var state = new GatewayStateHolder(BuildState(policy, options, loggerFactory, assertions, tally));
+        var state = new GatewayStateHolder(BuildState(policy, options, loggerFactory, assertions, tally, spool));
+
+        // What a crash left in the spool reaches the sinks first, before the windows of the tally and any request.
+        var spooled = spool.Recover(state.Current.Audit);
+        if (spooled.Ran)
+        {
+            Log.SpoolRecovered(logger, spoolPath, spooled.Lines);
+        }
+
         var recovered = tally.Recover(window => state.Current.Audit.RecordRateLimited(new RateLimitedEvent
         {
             DecisionId = window.DecisionId,
@@ -178,7 +209,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             Log.TracesExported(logger, export.Description);
         }
 
-        var host = new GatewayHost(options, loggerFactory, ownsLoggerFactory, state, telemetry) { _tally = tally };
+        var host = new GatewayHost(options, loggerFactory, ownsLoggerFactory, state, telemetry) { _tally = tally, _spool = spool };
         var live = new LivePolicy(state);
         try
         {
@@ -283,7 +314,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             }
 
             var policy = loaded.Policy!;
-            var listenerProblem = ListenerChange(State.Current.Policy, policy);
+            var listenerProblem = ListenerChange(State.Current.Policy, policy) ?? SpoolChange(State.Current.Policy, policy);
             if (listenerProblem is not null)
             {
                 var diagnostic = new Diagnostic(DiagnosticSeverity.Error, listenerProblem.Value.Location, listenerProblem.Value.Message);
@@ -313,7 +344,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
                 Log.TelemetryChangeIgnored(_logger);
             }
 
-            var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions, _tally, State.Current.Tokens));
+            var previous = State.Swap(BuildState(policy, _options, _loggerFactory, assertions, _tally, _spool!, State.Current.Tokens));
             RetireLater(previous);
             _exchanges?.RequestReview();
             Log.PolicyLoaded(_logger, policy.Version, policy.Segments.Count);
@@ -378,6 +409,9 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         State.Current.Dispose();
         State.Current.Assertions.Dispose();
         _tally?.Dispose();
+
+        // Last: every line committed until now goes to the sinks before the spool is marked closed cleanly.
+        _spool?.Dispose();
         _stopping.Dispose();
         _reloadLock.Dispose();
         if (_ownsLoggerFactory)
@@ -387,10 +421,10 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     }
 
     private static GatewayState BuildState(PolicySet policy, GatewayHostOptions options, ILoggerFactory loggerFactory, AssertionIssuer assertions,
-        RateLimitTally? tally, ITokenValidator? previousTokens = null)
+        RateLimitTally? tally, AuditSpool spool, ITokenValidator? previousTokens = null)
     {
         var gateway = policy.Gateway;
-        var audit = new AuditTrail(gateway.Audit, loggerFactory.CreateLogger("ZtGateway.Audit"), gateway.Telemetry.ServiceName);
+        var audit = new AuditTrail(gateway.Audit, spool, loggerFactory.CreateLogger("ZtGateway.Audit"), gateway.Telemetry.ServiceName);
         return new GatewayState(
             new PolicyEngine(policy, options.TimeProvider),
             new CachingTokenValidator(
@@ -412,6 +446,17 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         }
 
         return policy.Segments.TryGetValue(segment, out var one) ? [one] : null;
+    }
+
+    /// <summary>Returns once every audit line committed before the call reached the <c>stdout</c> and <c>file:</c> sinks.</summary>
+    internal void FlushAudit() => _spool?.Flush();
+
+    // The spool is opened once per process, like the listeners.
+    private static (SourceLocation Location, string Message)? SpoolChange(PolicySet current, PolicySet next)
+    {
+        var (now, then) = (current.Gateway.Audit.Spool, next.Gateway.Audit.Spool);
+        return now.SameSpool(then) ? null
+            : (then.Location ?? now.Location ?? new SourceLocation(next.Gateway.FilePath, 1, 1), "audit.spool changed; restart the gateway to apply it");
     }
 
     // Listeners are opened once per process; a reload that would move or drop one needs a restart.
@@ -546,6 +591,10 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
 
         [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "Wrote {Count} rate-limited window(s) that the last run answered but had not yet audited")]
         public static partial void WindowsRecovered(ILogger logger, int count);
+
+        [LoggerMessage(EventId = 113, Level = LogLevel.Information,
+            Message = "Audit spool {Path} was not closed cleanly: {Count} line(s) not confirmed delivered were written to the sinks again")]
+        public static partial void SpoolRecovered(ILogger logger, string path, int count);
 
         [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Segment {Segment} listening on {Addresses}")]
         public static partial void ListenerStarted(ILogger logger, string segment, string addresses);

@@ -44,6 +44,9 @@ public sealed class AuditRotationTests : IDisposable
         using var client = new HttpClient { BaseAddress = gateway.Listener, Timeout = TimeSpan.FromSeconds(30) };
 
         var before = await RefuseAsync(client, 15, "before");
+
+        // Lines reach the file from the spool a moment after their answers: rotate once they are all there.
+        Assert.True(await EventuallyAsync(() => Holds(before, AuditFile)), "the refusals did not reach the audit file");
         File.Move(AuditFile, RotatedFile);
         await gateway.SignalAsync("HUP");
 
@@ -52,6 +55,7 @@ public sealed class AuditRotationTests : IDisposable
         Assert.True(await EventuallyAsync(() => gateway.Errors.Any(line => line.Contains("reopened (SIGHUP)", StringComparison.Ordinal))),
             "no log line reports the reopen:\n" + string.Join('\n', gateway.Errors));
         var after = await RefuseAsync(client, 15, "after");
+        Assert.True(await EventuallyAsync(() => Holds(after, AuditFile)), "the refusals after the reopen did not reach the new file");
 
         Assert.False(gateway.HasExited, "SIGHUP ended the gateway");
         Assert.Equal(before, DecisionIds(RotatedFile));
@@ -86,6 +90,7 @@ public sealed class AuditRotationTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the rename was noticed after {clock.Elapsed}");
         var after = await RefuseAsync(client, 5, "after");
         sent.AddRange(after);
+        Assert.True(await EventuallyAsync(() => Holds(sent, RotatedFile, AuditFile)), "not every refusal reached one of the two files");
 
         var rotated = DecisionIds(RotatedFile);
         var current = DecisionIds(AuditFile);
@@ -133,6 +138,19 @@ public sealed class AuditRotationTests : IDisposable
     /// <summary>The decision ids of the file's lines (but those of policy changes), in order; a line that is not whole JSON fails the test.</summary>
     private static List<string> DecisionIds(string path) =>
         [.. AuditLines.ReadWithoutPolicyChanges(path).Select(line => JsonDocument.Parse(line).RootElement.GetProperty("metadata").GetProperty("uid").GetString()!)];
+
+    // Whether every id is in one of the files; false while a line is still being written.
+    private static bool Holds(List<string> ids, params string[] paths)
+    {
+        try
+        {
+            return paths.All(File.Exists) && paths.SelectMany(DecisionIds).ToHashSet().IsSupersetOf(ids);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 
     private static async Task<bool> EventuallyAsync(Func<bool> condition)
     {

@@ -71,7 +71,15 @@ public sealed class ContinuousGateway : IAsyncDisposable
 
     internal GatewayHost Host { get; private set; } = null!;
 
-    public string AuditFile => Path.Combine(Directory, "audit", "decisions.jsonl");
+    /// <summary>The audit file, once every line committed so far reached it.</summary>
+    public string AuditFile
+    {
+        get
+        {
+            Host.FlushAudit();
+            return Path.Combine(Directory, "audit", "decisions.jsonl");
+        }
+    }
 
     public string StateFile => Path.Combine(Directory, "state", "ztgw-state.jsonl");
 

@@ -86,6 +86,19 @@ public sealed class SharedDetectionProcessTests(ITestOutputHelper output) : IAsy
         }).Where(f => f.Item2.GetProperty("class_uid").GetInt32() == 2004),
     ];
 
+    // The findings written until now; 0 while a line is still being written.
+    private int FindingsSoFar()
+    {
+        try
+        {
+            return Findings().Count;
+        }
+        catch (JsonException)
+        {
+            return 0;
+        }
+    }
+
     [Fact]
     public async Task FanOutAcrossThreeGateways_RaisesOneFinding_AndContainsTheProberAtHerHomeGateway()
     {
@@ -106,6 +119,8 @@ public sealed class SharedDetectionProcessTests(ITestOutputHelper output) : IAsy
         output.WriteLine($"contained at finance {clock.Elapsed.TotalMilliseconds:F0} ms after the third segment's request");
         Assert.Equal(HttpStatusCode.OK, (await SendAsync("finance", "/ledger/3", alice)).Status);
 
+        // The finding reaches the audit file from the gateway's spool a moment later.
+        Assert.True(await ContinuousGateway.EventuallyAsync(() => Task.FromResult(FindingsSoFar() > 0), TimeSpan.FromSeconds(5)), "no finding was written");
         var (_, finding) = Assert.Single(Findings());
         var ztgw = finding.GetProperty("unmapped").GetProperty("ztgw");
         Assert.Equal("segment-fan-out", ztgw.GetProperty("detection").GetString());

@@ -70,6 +70,14 @@ public sealed class GatewayProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits, at most <paramref name="within"/>, for the process to end by itself (after a signal sent earlier); returns the exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
     public ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

@@ -81,7 +81,15 @@ public sealed class TestGateway : IAsyncDisposable
         return new TestGateway(directory, host, time);
     }
 
-    public string AuditFile => Path.Combine(Directory, "audit", "decisions.jsonl");
+    /// <summary>The audit file, once every line committed so far reached it.</summary>
+    public string AuditFile
+    {
+        get
+        {
+            Host.FlushAudit();
+            return Path.Combine(Directory, "audit", "decisions.jsonl");
+        }
+    }
 
     public static string CreateConfig(TestIdentity identity, IReadOnlyDictionary<string, string> segments, string? gatewayYaml = null,
         TestDevices? devices = null)
