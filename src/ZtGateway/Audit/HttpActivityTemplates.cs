@@ -88,8 +88,8 @@ internal static class HttpActivityTemplates
             && ReferenceEquals(e.Decision, _decision)
             && e.Reason == _reason
             && e.StatusCode == _status
-            && ReferenceEquals(e.Principal, _principal)
-            && ReferenceEquals(e.Device, _device)
+            && SamePrincipal(e.Principal, _principal)
+            && (ReferenceEquals(e.Device, _device) || string.Equals(e.Device?.DeviceId, _device?.DeviceId, StringComparison.Ordinal))
             && string.Equals(e.Method, _method, StringComparison.Ordinal)
             && string.Equals(e.Path, _path, StringComparison.Ordinal)
             && string.Equals(e.PolicyVersion, _policyVersion, StringComparison.Ordinal)
@@ -147,6 +147,13 @@ internal static class HttpActivityTemplates
             _policyVersion = e.PolicyVersion;
             _valid = true;
         }
+
+        // What the line says of a principal: its kind, and its subject or workload id. Distinct tokens of one caller are
+        // distinct objects that write the same.
+        private static bool SamePrincipal(Principal? a, Principal? b) =>
+            ReferenceEquals(a, b)
+            || (a is not null && b is not null && a.Kind == b.Kind && string.Equals(a.Subject, b.Subject, StringComparison.Ordinal)
+                && string.Equals(a.WorkloadId, b.WorkloadId, StringComparison.Ordinal));
 
         // The offset just after the only place the prefix can be: JSON escapes every quote inside a string.
         private static int Find(ReadOnlySpan<byte> rendered, ReadOnlySpan<byte> prefix)

@@ -77,8 +77,10 @@ public sealed class HttpActivityTemplatesTests
             first with { Path = "/payroll/bob" },
             first with { Method = "HEAD" },
             first with { StatusCode = 502, Reason = ReasonCode.UpstreamUnavailable },
-            first with { Principal = new Principal { Kind = PrincipalKind.User, Subject = "alice", Issuer = "https://idp.test" } },
+            first with { Principal = new Principal { Kind = PrincipalKind.User, Subject = "bob", Issuer = "https://idp.test" } },
+            first with { Principal = Payroll },
             first with { Device = null },
+            first with { Device = new DevicePosture { DeviceId = "laptop-8", Segment = "finance" } },
             first with { ClientAddress = IPAddress.Parse("10.10.1.3") },
             first with { PolicyVersion = "another" },
             first with { Decision = first.Decision with { RouteId = "other" } },
@@ -98,7 +100,13 @@ public sealed class HttpActivityTemplatesTests
         // And equal values that are other objects where a string is compared: the template serves them.
         HttpActivityTemplates.Reset();
         Render(first);
-        var copied = first with { Path = new string("/payroll/alice".AsSpan()), ClientAddress = IPAddress.Parse("10.10.1.2") };
+        var copied = first with
+        {
+            Path = new string("/payroll/alice".AsSpan()),
+            ClientAddress = IPAddress.Parse("10.10.1.2"),
+            Principal = new Principal { Kind = PrincipalKind.User, Subject = "alice", Issuer = "https://idp.test", Groups = ["another-token"] },
+            Device = new DevicePosture { DeviceId = "laptop-7", Segment = "finance" },
+        };
         Assert.Equal(Full(copied), Render(copied));
         Assert.Equal(1, HttpActivityTemplates.Hits);
     }
