@@ -9,7 +9,7 @@ namespace ZtGateway.Fuzz.Targets;
 /// An <c>Authorization</c> header value through the gateway's token validator (the caching validator over
 /// <see cref="TokenValidator"/>, as a gateway state builds it) for one <c>type: jwks</c> issuer with a static key set.
 /// An input starting with <c>{</c> is a JOSE header and claims (<see cref="FuzzInput.CompactToken"/>), sent as
-/// <c>Bearer</c>. Properties: <see cref="ITokenValidator.ValidateAsync"/> never throws, and its outcome is always a
+/// <c>Bearer</c>. Properties: <see cref="ITokenValidator.ValidateAsync(string?, CancellationToken)"/> never throws, and its outcome is always a
 /// refusal (missing or invalid; never valid, and never expired, which would mean a verified signature), without a principal.
 /// </summary>
 internal sealed class BearerTokenTarget : IFuzzTarget

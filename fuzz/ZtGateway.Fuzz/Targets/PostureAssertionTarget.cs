@@ -6,7 +6,7 @@ using ZtGateway.Sources.Device;
 namespace ZtGateway.Fuzz.Targets;
 
 /// <summary>
-/// A device-posture header value through <see cref="DevicePostureVerifier.VerifyAsync"/> for one posture issuer with a
+/// A device-posture header value through <see cref="DevicePostureVerifier.VerifyAsync(string?, Principal?, CancellationToken)"/> for one posture issuer with a
 /// static key set, on behalf of a fixed user. An input starting with <c>{</c> is a JOSE header and claims
 /// (<see cref="FuzzInput.CompactToken"/>). Properties: it never throws, and the outcome is always absent or invalid,
 /// never a verified device.
