@@ -14,6 +14,9 @@ public sealed record DeviceSettings
 
     /// <summary>Trusted posture issuers (EDR/MDM bridges).</summary>
     public IReadOnlyList<KeySourceConfig> Issuers { get; init; } = [];
+
+    /// <summary>The <c>device.certificates</c> section; null when absent (no client certificate names a device).</summary>
+    public DeviceCertificateSettings? Certificates { get; init; }
 }
 
 /// <summary>An issuer whose keys come from a JWKS file or URI (posture issuers, signal transmitters).</summary>

@@ -35,4 +35,7 @@ public sealed record GatewayConfig
 
     /// <summary>The <c>audit:</c> section.</summary>
     public AuditSettings Audit { get; init; } = new();
+
+    /// <summary>The <c>signIn:</c> section; null when absent (no segment signs people in).</summary>
+    public SignInSettings? SignIn { get; init; }
 }

@@ -23,6 +23,12 @@ public sealed record SegmentConfig
     /// <summary>The listener's certificate and client-certificate verification; set exactly when <see cref="Listen"/> is https.</summary>
     public ListenerTls? Tls { get; init; }
 
+    /// <summary>
+    /// <c>signIn: true</c>: the listener signs people in with a browser (gateway.yaml's <c>signIn:</c>). Defaults to false:
+    /// every caller brings its own bearer token.
+    /// </summary>
+    public bool SignIn { get; init; }
+
     /// <summary>How callers are placed in this segment.</summary>
     public SegmentMembers Members { get; init; } = new();
 
