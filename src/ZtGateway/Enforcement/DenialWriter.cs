@@ -8,7 +8,8 @@ namespace ZtGateway.Enforcement;
 /// <summary>
 /// Writes a refusal as RFC 9457 problem+json with the RFC 6750 / RFC 9470 challenge (docs/design.md section 5).
 /// The body names only the reason code: never token contents, rule names or other policy internals. A gRPC caller
-/// gets the same refusal as gRPC status trailers (<see cref="GrpcDenialWriter"/>).
+/// gets the same refusal as gRPC status trailers (<see cref="GrpcDenialWriter"/>); a browser that asks for HTML gets a small
+/// page with the same status, challenge and ids (<see cref="SignIn.BrowserPages"/>).
 /// </summary>
 internal static class DenialWriter
 {
@@ -16,7 +17,8 @@ internal static class DenialWriter
     private const string TypePrefix = "urn:ztgw:problem:";
 
     public static Task WriteAsync(HttpContext context, string segment, ReasonCode reason, string decisionId, string traceId,
-        IReadOnlyList<string>? acrValues = null, TimeSpan? maxAge = null, int? status = null, bool boundToAnotherCertificate = false)
+        IReadOnlyList<string>? acrValues = null, TimeSpan? maxAge = null, int? status = null, bool boundToAnotherCertificate = false,
+        string? signInLink = null)
     {
         var statusCode = status ?? ReasonStatus.For(reason);
         if (GrpcDenialWriter.IsGrpc(context.Request))
@@ -26,15 +28,20 @@ internal static class DenialWriter
 
         var response = context.Response;
         var code = reason.ToCode();
-        response.StatusCode = statusCode;
-        response.ContentType = ProblemContentType;
-        response.Headers.CacheControl = "no-store";
-
         var challenge = Challenge(segment, reason, acrValues, maxAge, boundToAnotherCertificate);
         if (challenge is not null)
         {
             response.Headers.WWWAuthenticate = challenge;
         }
+
+        if (SignIn.BrowserPages.WantsHtml(context.Request))
+        {
+            return SignIn.BrowserPages.WriteAsync(context, statusCode, SignIn.BrowserPages.Refusal(reason, statusCode, decisionId, traceId, signInLink));
+        }
+
+        response.StatusCode = statusCode;
+        response.ContentType = ProblemContentType;
+        response.Headers.CacheControl = "no-store";
 
         var buffer = new MemoryStream(256);
         using (var json = new Utf8JsonWriter(buffer))

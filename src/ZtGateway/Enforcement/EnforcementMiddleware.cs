@@ -6,11 +6,13 @@ using Yarp.ReverseProxy.Model;
 using ZtGateway.Audit;
 using ZtGateway.Enforcement.Exchanges;
 using ZtGateway.Enforcement.Model;
+using ZtGateway.Enforcement.SignIn;
 using ZtGateway.Policy.Engine;
 using ZtGateway.Sources.Continuous;
 using ZtGateway.Sources.Detection;
 using ZtGateway.Sources.Device;
 using ZtGateway.Sources.Identity;
+using ZtGateway.Sources.Identity.Sessions;
 using ZtGateway.Telemetry;
 
 namespace ZtGateway.Enforcement;
@@ -33,11 +35,13 @@ internal sealed partial class EnforcementMiddleware
     private readonly ContinuousEvaluation _continuous;
     private readonly LateralMovementDetector _detector;
     private readonly ExchangeRegistry _exchanges;
+    private readonly BrowserSignIn? _signIn;
 
     public EnforcementMiddleware(RequestDelegate next, SegmentIdentity segment, GatewayStateHolder state,
         IProxyStateLookup proxyState, TimeProvider timeProvider, ILogger<EnforcementMiddleware> logger, GatewayTelemetry telemetry,
-        ContinuousEvaluation continuous, LateralMovementDetector detector, ExchangeRegistry exchanges)
+        ContinuousEvaluation continuous, LateralMovementDetector detector, ExchangeRegistry exchanges, BrowserSignIn? signIn = null)
     {
+        _signIn = signIn;
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(segment);
         ArgumentNullException.ThrowIfNull(state);
@@ -109,7 +113,12 @@ internal sealed partial class EnforcementMiddleware
         }
 
         var recent = ConnectionCredentials.Of(context);
-        var token = await state.Tokens.ValidateAsync(authorization.Count == 1 ? authorization[0] : null, recent?.Token, context.RequestAborted);
+
+        // A browser's session cookie stands in for a bearer token on a signIn listener; a bearer token always wins.
+        var session = _signIn is not null && authorization.Count == 0 ? _signIn.ReadSession(request) : null;
+        var token = session is not null
+            ? session.Outcome
+            : await state.Tokens.ValidateAsync(authorization.Count == 1 ? authorization[0] : null, recent?.Token, context.RequestAborted);
         if (authorization.Count > 1)
         {
             // Two Authorization headers: which one the upstream believes is anyone's guess.
@@ -154,8 +163,14 @@ internal sealed partial class EnforcementMiddleware
         {
             var code = decision.Reason.ToCode();
             Log.Denied(_logger, decisionId, _segment, code, decision.RouteId, token.Detail, posture.Detail);
-            audit.Record(ReasonStatus.For(decision.Reason), decision.Reason);
             state.Refusals.Refused(clientAddress);
+            if (_signIn is not null)
+            {
+                await AnswerBrowserAsync(context, decision, session, audit, decisionId, traceId, token);
+                return;
+            }
+
+            audit.Record(ReasonStatus.For(decision.Reason), decision.Reason);
             await DenialWriter.WriteAsync(context, _segment, decision.Reason, decisionId, traceId, decision.AcrValues, decision.MaxAuthAge,
                 boundToAnotherCertificate: token.BoundToAnotherCertificate);
             return;
@@ -219,6 +234,43 @@ internal sealed partial class EnforcementMiddleware
         }, (audit, context));
         await _next(context);
         await UpstreamErrors.AnswerIfFailedAsync(context, decided);
+    }
+
+    // On a signIn listener: a refusal a sign-in can cure sends a browser to the provider (audited with its 302); a
+    // session that is no longer good is deleted; the rest is the refusal, as a page for a browser.
+    private async Task AnswerBrowserAsync(HttpContext context, Decision decision, SessionRead? session, PendingAudit audit, string decisionId,
+        string traceId, TokenValidationOutcome token)
+    {
+        var answer = _signIn!.Answer(context.Request, decision.Reason, session);
+        if (session is not null && (decision.Reason is ReasonCode.TokenInvalid or ReasonCode.TokenExpired or ReasonCode.TokenRevoked))
+        {
+            _signIn!.DeleteSession(context);
+        }
+
+        if (answer != BrowserAnswer.None)
+        {
+            try
+            {
+                // The handler only sets the redirect; the line is written before the response starts.
+                await BrowserSignIn.ChallengeAsync(context, answer, decision);
+                audit.Record(context.Response.StatusCode, decision.Reason);
+                return;
+            }
+            catch (Exception ex) when (IsUnexpected(ex, context) && !context.Response.HasStarted)
+            {
+                // The provider's metadata cannot be had: the refusal stands, as a 503 page rather than a redirect to nowhere.
+                Log.SignInUnavailable(_logger, decisionId, _segment, ex.Message);
+                context.Response.Clear();
+                audit.Record(StatusCodes.Status503ServiceUnavailable, decision.Reason);
+                await DenialWriter.WriteAsync(context, _segment, decision.Reason, decisionId, traceId, decision.AcrValues, decision.MaxAuthAge,
+                    status: StatusCodes.Status503ServiceUnavailable);
+                return;
+            }
+        }
+
+        audit.Record(ReasonStatus.For(decision.Reason), decision.Reason);
+        await DenialWriter.WriteAsync(context, _segment, decision.Reason, decisionId, traceId, decision.AcrValues, decision.MaxAuthAge,
+            boundToAnotherCertificate: token.BoundToAnotherCertificate, signInLink: BrowserSignIn.SignInLink(context.Request));
     }
 
     // A client that went away cancels its request: that is not a failure of ours, and there is no one to answer.
@@ -326,6 +378,10 @@ internal sealed partial class EnforcementMiddleware
         [LoggerMessage(EventId = 1002, Level = LogLevel.Error,
             Message = "No cluster is loaded for service {Service} of segment {Segment}; refusing")]
         public static partial void ClusterMissing(ILogger logger, string service, string segment);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Warning,
+            Message = "Refused {DecisionId} on segment {Segment} could not be sent to sign in ({Reason}); answered 503")]
+        public static partial void SignInUnavailable(ILogger logger, string decisionId, string segment, string reason);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Error,
             Message = "Unexpected failure deciding {DecisionId} on segment {Segment}; answered 503 internal-error, nothing forwarded")]

@@ -21,4 +21,48 @@ internal static class OutboundHeaders
 
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// Takes the gateway's own cookies (sessions of every segment, the sign-in's correlation and nonce cookies) off the
+    /// request sent upstream: a session is the gateway's credential, never the upstream's. Other cookies pass unchanged.
+    /// </summary>
+    public static ValueTask RemoveGatewayCookies(RequestTransformContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var headers = context.ProxyRequest.Headers;
+        if (!headers.TryGetValues(HeaderNames.Cookie, out var values))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var kept = new List<string>();
+        var removed = false;
+        foreach (var value in values)
+        {
+            foreach (var part in value.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var equals = part.IndexOf('=', StringComparison.Ordinal);
+                var name = (equals < 0 ? part : part[..equals]).Trim();
+                if (SignIn.BrowserSignIn.IsGatewayCookie(name))
+                {
+                    removed = true;
+                }
+                else
+                {
+                    kept.Add(part);
+                }
+            }
+        }
+
+        if (removed)
+        {
+            headers.Remove(HeaderNames.Cookie);
+            if (kept.Count > 0)
+            {
+                headers.TryAddWithoutValidation(HeaderNames.Cookie, string.Join("; ", kept));
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
 }

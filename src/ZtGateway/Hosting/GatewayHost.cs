@@ -3,6 +3,7 @@ using ZtGateway.Enforcement.Assertion;
 using ZtGateway.Enforcement.Exchanges;
 using ZtGateway.Enforcement.Model;
 using ZtGateway.Enforcement.Refusals;
+using ZtGateway.Enforcement.SignIn;
 using ZtGateway.Management;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Engine;
@@ -39,6 +40,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     private ManagementListener? _management;
     private ContinuousEvaluation? _continuous;
     private RedisStateShare? _share;
+    private SessionKeyRing? _sessionKeys;
     private LateralMovementDetector? _detector;
     private SignalReceiver? _signals;
     private ExchangeRegistry? _exchanges;
@@ -248,6 +250,23 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             }
         }
 
+        // Browser sign-in: the client secret and the sessions' key ring, when a served segment signs people in.
+        SignInContext? signIn = null;
+        if (policy.Gateway.SignIn is { } signInSettings && segments.Any(s => s.SignIn))
+        {
+            var (context, problem) = ReadSignIn(policy, signInSettings, policy.Gateway.Gateway.StateDir, host._share);
+            if (context is null)
+            {
+                await host.DisposeAsync();
+                return (null, [new Diagnostic(DiagnosticSeverity.Error, signInSettings.Location == SourceLocation.None
+                    ? new SourceLocation(configPath, 1, 1) : signInSettings.Location, problem!)]);
+            }
+
+            host._sessionKeys = context.Value.Keys;
+            signIn = context.Value.Context;
+            Log.SignInReady(logger, signIn.ToString(), host._sessionKeys.Where);
+        }
+
         // Every open exchange of every listener, decided again when continuous evaluation or the policy changes.
         host._exchanges = new ExchangeRegistry(state, host._continuous, options.TimeProvider, loggerFactory.CreateLogger("ZtGateway.Exchanges"));
         try
@@ -255,7 +274,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             foreach (var segment in segments)
             {
                 var listener = SegmentListener.Create(segment, state, options.TimeProvider, loggerFactory, Path.GetDirectoryName(configPath)!,
-                    telemetry, options.Resilience, host._continuous, host._detector, host._exchanges);
+                    telemetry, options.Resilience, host._continuous, host._detector, host._exchanges, signIn);
                 host._listeners.Add(listener);
                 await listener.StartAsync(cancellationToken);
                 var addresses = string.Join(", ", listener.Addresses);
@@ -314,7 +333,8 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             }
 
             var policy = loaded.Policy!;
-            var listenerProblem = ListenerChange(State.Current.Policy, policy) ?? SpoolChange(State.Current.Policy, policy);
+            var listenerProblem = ListenerChange(State.Current.Policy, policy) ?? SpoolChange(State.Current.Policy, policy)
+                ?? SignInChange(State.Current.Policy, policy);
             if (listenerProblem is not null)
             {
                 var diagnostic = new Diagnostic(DiagnosticSeverity.Error, listenerProblem.Value.Location, listenerProblem.Value.Message);
@@ -399,6 +419,7 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
         }
 
         _signals?.Dispose();
+        _sessionKeys?.Dispose();
         if (_share is not null)
         {
             await _share.DisposeAsync();
@@ -450,6 +471,65 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
 
     /// <summary>Returns once every audit line committed before the call reached the <c>stdout</c> and <c>file:</c> sinks.</summary>
     internal void FlushAudit() => _spool?.Flush();
+
+    // The sign-in client's secret and the key ring are read once per process; a start without them does not happen.
+    private static ((SignInContext Context, SessionKeyRing Keys)? Value, string? Problem) ReadSignIn(PolicySet policy, SignInSettings settings,
+        string stateDir, RedisStateShare? share)
+    {
+        var issuer = policy.Gateway.Identity.Issuers.FirstOrDefault(i => string.Equals(i.Name, settings.Issuer, StringComparison.Ordinal));
+        if (issuer is null || issuer.Type is not (IssuerType.Oidc or IssuerType.Entra))
+        {
+            return (null, $"signIn.issuer '{settings.Issuer}' is not an identity.issuers entry of type oidc or entra");
+        }
+
+        string secret;
+        try
+        {
+            secret = File.ReadLines(settings.ClientSecretFile).FirstOrDefault()?.Trim() ?? string.Empty;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (null, $"signIn.clientSecretFile {settings.ClientSecretFile}: {ex.Message}");
+        }
+
+        if (secret.Length == 0)
+        {
+            return (null, $"signIn.clientSecretFile {settings.ClientSecretFile}: the first line is empty");
+        }
+
+        try
+        {
+            var keys = SessionKeyRing.Open(stateDir, share);
+            return ((new SignInContext(settings, issuer, secret, keys.Provider), keys), null);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (null, $"gateway.stateDir {stateDir}: cannot keep the session keys: {ex.Message}");
+        }
+    }
+
+    // Sign-in is set up when the listeners open; a reload that changes it needs a restart.
+    private static (SourceLocation Location, string Message)? SignInChange(PolicySet current, PolicySet next)
+    {
+        var (now, then) = (current.Gateway.SignIn, next.Gateway.SignIn);
+        var same = (now is null && then is null)
+            || (now is not null && then is not null && now.Issuer == then.Issuer && now.ClientId == then.ClientId
+                && now.ClientSecretFile == then.ClientSecretFile && now.SessionLifetime == then.SessionLifetime && now.Scopes.SequenceEqual(then.Scopes));
+        if (!same)
+        {
+            return (then?.Location ?? now?.Location ?? new SourceLocation(next.Gateway.FilePath, 1, 1), "signIn changed; restart the gateway to apply it");
+        }
+
+        foreach (var (name, segment) in next.Segments)
+        {
+            if (current.Segments.TryGetValue(name, out var before) && before.SignIn != segment.SignIn)
+            {
+                return (segment.Location, $"segment '{name}': signIn changed; restart the gateway to apply it to its listener");
+            }
+        }
+
+        return null;
+    }
 
     // The spool is opened once per process, like the listeners.
     private static (SourceLocation Location, string Message)? SpoolChange(PolicySet current, PolicySet next)
@@ -576,6 +656,9 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
 
         [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "Policy reload failed; the last good policy keeps serving")]
         public static partial void ReloadFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 114, Level = LogLevel.Information, Message = "Browser sign-in: {SignIn}; session keys in {Where}")]
+        public static partial void SignInReady(ILogger logger, string signIn, string where);
 
         [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "assertion settings changed; restart the gateway to apply them (the current signing key stays in use)")]
         public static partial void AssertionChangeIgnored(ILogger logger);

@@ -6,6 +6,7 @@ using ZtGateway.Enforcement;
 using ZtGateway.Enforcement.Exchanges;
 using ZtGateway.Enforcement.Model;
 using ZtGateway.Enforcement.Resilience;
+using ZtGateway.Enforcement.SignIn;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Runtime;
 using ZtGateway.Sources.Continuous;
@@ -50,7 +51,7 @@ internal sealed class SegmentListener : IAsyncDisposable
 
     public static SegmentListener Create(SegmentConfig segment, GatewayStateHolder state, TimeProvider timeProvider, ILoggerFactory loggerFactory, string contentRoot,
         GatewayTelemetry telemetry, UpstreamResilienceOptions resilience, ContinuousEvaluation continuous, LateralMovementDetector detector,
-        ExchangeRegistry exchanges)
+        ExchangeRegistry exchanges, SignInContext? signIn = null)
     {
         var transport = ListenerTransport.Create(segment, timeProvider, loggerFactory);
         var upstreamTls = new UpstreamTlsRegistry(timeProvider, loggerFactory.CreateLogger("ZtGateway.Transport"));
@@ -66,11 +67,22 @@ internal sealed class SegmentListener : IAsyncDisposable
         builder.Services.AddSingleton(detector);
         builder.Services.AddSingleton(exchanges);
 
+        BrowserSignIn? browser = null;
+        if (signIn is not null && segment.SignIn)
+        {
+            browser = new BrowserSignIn(signIn, segment.Name, timeProvider, loggerFactory.CreateLogger("ZtGateway.SignIn"));
+            SignInSetup.Add(builder.Services, browser, state, timeProvider, loggerFactory.CreateLogger("ZtGateway.SignIn"));
+
+            // The process's key ring, for the handler's state as for sessions: any replica finishes a sign-in another began.
+            builder.Services.AddSingleton(signIn.Keys);
+        }
+
         builder.Services.AddSingleton<Yarp.ReverseProxy.Health.IActiveHealthCheckPolicy, ProbeHealthPolicy>();
         builder.Services.AddReverseProxy()
             .LoadFromMemory([CatchAllRoute(segment.Name)], Clusters(segment, resilience))
             .AddTransforms(transforms => transforms
                 .AddRequestTransform(OutboundHeaders.RemoveAuthorization)
+                .AddRequestTransform(OutboundHeaders.RemoveGatewayCookies)
                 .AddRequestTransform(GrpcForwarding.OverHttp2));
 
         var app = builder.Build();
@@ -78,6 +90,12 @@ internal sealed class SegmentListener : IAsyncDisposable
         // Upstreams verify gateway assertions with these keys; they are public and need no token.
         app.MapGet(JwksPath, (GatewayStateHolder current) =>
             Results.Text(current.Current.Assertions.JwksJson, "application/jwk-set+json"));
+        if (browser is not null)
+        {
+            var endpoints = ActivatorUtilities.CreateInstance<SignInEndpoints>(app.Services, browser);
+            app.Use(endpoints.InvokeAsync);
+        }
+
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<EnforcementMiddleware>();

@@ -67,4 +67,39 @@ public sealed class RevocationStoreTests
         Assert.False(store.Apply(new JournalRecord { Type = JournalRecordTypes.Hold, Target = "device", Id = "d", Origin = "admin" }));
         Assert.Empty(store.Revocations);
     }
+
+    private static JournalRecord SessionRecord(string sid, DateTimeOffset at, string issuer = "https://idp.test") =>
+        new() { Type = JournalRecordTypes.RevokeSession, Time = at, Issuer = issuer, Target = JournalRecordTypes.SessionTarget, Id = sid, At = at };
+
+    [Fact]
+    public void SessionRevocation_CoversOnlyTheNamedProviderSessionOfThatIssuer()
+    {
+        var store = new RevocationStore();
+        Assert.True(store.Apply(SessionRecord("sid-1", T)));
+
+        Assert.True(store.IsRevoked(Alice(T.AddSeconds(-5)) with { SessionId = "sid-1" }));
+        Assert.False(store.IsRevoked(Alice(T.AddSeconds(-5)) with { SessionId = "sid-2" }));
+        Assert.False(store.IsRevoked(Alice(T.AddSeconds(-5))));
+        Assert.False(store.IsRevoked(Alice(T.AddSeconds(-5), issuer: "https://other.test") with { SessionId = "sid-1" }));
+
+        // A sign-in after the logout is a new session, even if the provider reuses the sid.
+        Assert.False(store.IsRevoked(Alice(T.AddSeconds(1)) with { SessionId = "sid-1" }));
+    }
+
+    [Fact]
+    public void SessionRevocation_IsKeptInLiveRecordsForItsRetentionOnly()
+    {
+        var store = new RevocationStore();
+        store.Apply(SessionRecord("sid-1", T));
+
+        var live = Assert.Single(store.Live(T.AddHours(1)));
+        Assert.Equal(JournalRecordTypes.RevokeSession, live.Type);
+        Assert.Equal("sid-1", live.Id);
+        Assert.Null(JournalRecordCheck.Problem(live));
+        Assert.Empty(store.Live(T + RevocationStore.SessionRetention));
+
+        var rebuilt = new RevocationStore();
+        rebuilt.Apply(live);
+        Assert.True(rebuilt.IsRevoked(Alice(T) with { SessionId = "sid-1" }));
+    }
 }

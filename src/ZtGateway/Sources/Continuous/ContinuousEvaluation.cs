@@ -344,7 +344,7 @@ internal sealed partial class ContinuousEvaluation : IDisposable
     // The changes to what is in force are audited; the detector's baseline and the ids of signals that changed nothing are not.
     private static StateChangeKind? AuditedAs(string type) => type switch
     {
-        JournalRecordTypes.Revoke => StateChangeKind.Revoke,
+        JournalRecordTypes.Revoke or JournalRecordTypes.RevokeSession => StateChangeKind.Revoke,
         JournalRecordTypes.StepUp => StateChangeKind.StepUp,
         JournalRecordTypes.Hold => StateChangeKind.Hold,
         JournalRecordTypes.Release => StateChangeKind.Release,

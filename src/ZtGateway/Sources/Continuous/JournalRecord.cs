@@ -79,6 +79,15 @@ internal static class JournalRecordTypes
     /// <summary>Tokens of <c>iss</c>/<c>sub</c> issued at or before <c>at</c> are revoked.</summary>
     public const string Revoke = "revoke";
 
+    /// <summary>
+    /// Tokens and browser sessions of the provider session <c>iss</c>/<c>id</c> (its <c>sid</c>) issued at or before <c>at</c>
+    /// are revoked; <c>target</c> is <see cref="SessionTarget"/>.
+    /// </summary>
+    public const string RevokeSession = "revoke-session";
+
+    /// <summary>The <c>target</c> of a <see cref="RevokeSession"/> line.</summary>
+    public const string SessionTarget = "session";
+
     /// <summary>Tokens of <c>iss</c>/<c>sub</c> issued at or before <c>at</c> must step up.</summary>
     public const string StepUp = "step-up";
 

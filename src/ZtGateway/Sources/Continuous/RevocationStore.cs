@@ -12,11 +12,25 @@ internal sealed class RevocationStore
     private readonly Lock _write = new();
     private volatile Tables _tables = Tables.Empty;
 
-    /// <summary>True when a revocation covers this principal's token.</summary>
-    public bool IsRevoked(Principal principal) => Covers(_tables.Revoked, principal);
+    /// <summary>How long a session revocation is kept: longer than any browser session (24 hours) lasts.</summary>
+    public static readonly TimeSpan SessionRetention = TimeSpan.FromHours(48);
+
+    /// <summary>
+    /// True when a revocation covers this principal's token: one of its subject, or one of the provider session it was
+    /// issued in (<c>sid</c>: a back-channel logout, a gateway sign-out).
+    /// </summary>
+    public bool IsRevoked(Principal principal)
+    {
+        var tables = _tables;
+        return Covers(tables.Revoked, principal)
+            || (principal.SessionId is { } sid && tables.Sessions.Count > 0 && Covers(tables.Sessions, new SubjectKey(principal.Issuer, sid), principal));
+    }
 
     /// <summary>True when an assurance-level change covers this principal's token.</summary>
     public bool NeedsStepUp(Principal principal) => Covers(_tables.StepUp, principal);
+
+    /// <summary>The provider sessions (<c>iss</c>, <c>sid</c>) revoked, for the admin API.</summary>
+    public IReadOnlyList<(SubjectKey Session, DateTimeOffset Before)> SessionRevocations => [.. _tables.Sessions.Select(p => (p.Key, p.Value))];
 
     /// <summary>The revocations in force, for the admin API.</summary>
     public IReadOnlyList<(SubjectKey Subject, DateTimeOffset Before)> Revocations => [.. _tables.Revoked.Select(p => (p.Key, p.Value))];
@@ -32,15 +46,26 @@ internal sealed class RevocationStore
         [
             .. tables.Revoked.Select(p => Record(JournalRecordTypes.Revoke, p.Key, p.Value, now)),
             .. tables.StepUp.Select(p => Record(JournalRecordTypes.StepUp, p.Key, p.Value, now)),
+            .. tables.Sessions.Where(p => p.Value + SessionRetention > now).Select(p => new JournalRecord
+            {
+                Type = JournalRecordTypes.RevokeSession, Time = now, Issuer = p.Key.Issuer, Target = JournalRecordTypes.SessionTarget, Id = p.Key.Subject,
+                At = p.Value,
+            }),
         ];
 
         static JournalRecord Record(string type, SubjectKey key, DateTimeOffset at, DateTimeOffset now) =>
             new() { Type = type, Time = now, Issuer = key.Issuer, Subject = key.Subject, At = at };
     }
 
-    /// <summary>Applies a <c>revoke</c> or <c>step-up</c> record; false for any other record.</summary>
+    /// <summary>Applies a <c>revoke</c>, <c>revoke-session</c> or <c>step-up</c> record; false for any other record.</summary>
     public bool Apply(JournalRecord record)
     {
+        if (record.Type == JournalRecordTypes.RevokeSession)
+        {
+            ApplySession(new SubjectKey(record.Issuer!, record.Id!), record.At!.Value);
+            return true;
+        }
+
         var revoke = record.Type == JournalRecordTypes.Revoke;
         if (!revoke && record.Type != JournalRecordTypes.StepUp)
         {
@@ -67,9 +92,26 @@ internal sealed class RevocationStore
         return true;
     }
 
-    private static bool Covers(Dictionary<SubjectKey, DateTimeOffset> table, Principal principal)
+    private void ApplySession(SubjectKey key, DateTimeOffset at)
     {
-        if (table.Count == 0 || !table.TryGetValue(new SubjectKey(principal.Issuer, principal.Subject), out var before))
+        lock (_write)
+        {
+            var tables = _tables;
+            if (tables.Sessions.TryGetValue(key, out var existing) && existing >= at)
+            {
+                return;
+            }
+
+            _tables = tables with { Sessions = new Dictionary<SubjectKey, DateTimeOffset>(tables.Sessions) { [key] = at } };
+        }
+    }
+
+    private static bool Covers(Dictionary<SubjectKey, DateTimeOffset> table, Principal principal) =>
+        Covers(table, new SubjectKey(principal.Issuer, principal.Subject), principal);
+
+    private static bool Covers(Dictionary<SubjectKey, DateTimeOffset> table, SubjectKey key, Principal principal)
+    {
+        if (table.Count == 0 || !table.TryGetValue(key, out var before))
         {
             return false;
         }
@@ -78,9 +120,11 @@ internal sealed class RevocationStore
         return principal.IssuedAt is not { } issuedAt || issuedAt <= before;
     }
 
-    private sealed record Tables(Dictionary<SubjectKey, DateTimeOffset> Revoked, Dictionary<SubjectKey, DateTimeOffset> StepUp)
+    // Sessions: keyed by (iss, sid); the Subject member holds the sid.
+    private sealed record Tables(Dictionary<SubjectKey, DateTimeOffset> Revoked, Dictionary<SubjectKey, DateTimeOffset> StepUp,
+        Dictionary<SubjectKey, DateTimeOffset> Sessions)
     {
-        public static readonly Tables Empty = new([], []);
+        public static readonly Tables Empty = new([], [], []);
     }
 }
 

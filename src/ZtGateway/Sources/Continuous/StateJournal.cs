@@ -249,6 +249,9 @@ internal static class JournalRecordCheck
         JournalRecordTypes.Revoke or JournalRecordTypes.StepUp =>
             string.IsNullOrEmpty(record.Issuer) || string.IsNullOrEmpty(record.Subject) || record.At is null
                 ? $"a {record.Type} line needs iss, sub and at" : null,
+        JournalRecordTypes.RevokeSession =>
+            string.IsNullOrEmpty(record.Issuer) || string.IsNullOrEmpty(record.Id) || record.At is null
+                ? "a revoke-session line needs iss, id and at" : null,
         JournalRecordTypes.Hold =>
             !IsTarget(record.Target) || string.IsNullOrEmpty(record.Id) || string.IsNullOrEmpty(record.Origin)
                 ? "a hold line needs target, id and origin" : null,

@@ -115,6 +115,14 @@ internal sealed class CachingTokenValidator : ITokenValidator, IDisposable
 
     public IReadOnlyList<IssuerReadiness> GetReadiness() => _inner.GetReadiness();
 
+    /// <inheritdoc/>
+    public ValueTask<IssuedTokenCheck> VerifyIssuedForAsync(string issuerName, string token, string audience, CancellationToken cancellationToken) =>
+        _inner.VerifyIssuedForAsync(issuerName, token, audience, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectConfiguration?> GetProviderConfigurationAsync(string issuerName,
+        CancellationToken cancellationToken) => _inner.GetProviderConfigurationAsync(issuerName, cancellationToken);
+
     /// <summary>Forgets every cached token of a subject (a revocation signal).</summary>
     public void Forget(string subject) => _cache.RemoveSubject(subject);
 

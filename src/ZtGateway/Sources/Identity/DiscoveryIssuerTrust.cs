@@ -161,6 +161,15 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
     }
 
     /// <inheritdoc />
+    public override async ValueTask<OpenIdConnectConfiguration?> GetProviderConfigurationAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = await GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        return snapshot.Parameters is null || Volatile.Read(ref _current) is not { } built || !ReferenceEquals(built.Snapshot, snapshot)
+            ? null
+            : built.Configuration;
+    }
+
+    /// <inheritdoc />
     public override async ValueTask<bool> RefreshSigningKeysAsync(CancellationToken cancellationToken)
     {
         if (_keys.Current is null)
@@ -282,11 +291,11 @@ internal sealed partial class DiscoveryIssuerTrust : IssuerTrust
         }
 
         var snapshot = new TrustSnapshot(parameters, null);
-        Volatile.Write(ref _current, new CachedSnapshot(held, document, snapshot));
+        Volatile.Write(ref _current, new CachedSnapshot(held, document, snapshot, configuration));
         return snapshot;
     }
 
-    private sealed record CachedSnapshot(JsonWebKeySetSnapshot KeySet, string? Document, TrustSnapshot Snapshot);
+    private sealed record CachedSnapshot(JsonWebKeySetSnapshot KeySet, string? Document, TrustSnapshot Snapshot, OpenIdConnectConfiguration Configuration);
 
     private static partial class Log
     {

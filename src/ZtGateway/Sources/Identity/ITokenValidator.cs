@@ -1,3 +1,7 @@
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using ZtGateway.Policy.Engine;
+
 namespace ZtGateway.Sources.Identity;
 
 /// <summary>Verifies the bearer token of a request against the configured issuers (docs/design.md sections 2.1 and 3).</summary>
@@ -25,6 +29,33 @@ internal interface ITokenValidator
     /// </summary>
     IReadOnlyList<IssuerReadiness> GetReadiness();
 
+    /// <summary>
+    /// Verifies a token the issuer named <paramref name="issuerName"/> issued to <paramref name="audience"/> (an ID token
+    /// or a logout token for the gateway's sign-in client): the same signature, issuer, algorithm and lifetime checks as
+    /// a bearer token, with that audience instead of the issuer's configured ones. Never throws.
+    /// </summary>
+    ValueTask<IssuedTokenCheck> VerifyIssuedForAsync(string issuerName, string token, string audience, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(IssuedTokenCheck.Refused("issuer cannot verify tokens for a sign-in client", transient: true));
+
+    /// <summary>
+    /// The provider metadata (endpoints and the signing keys held) of a discovery issuer, from the same cache its
+    /// tokens are verified with; null when the issuer is unknown, has no discovery, or its metadata cannot be had now.
+    /// </summary>
+    ValueTask<OpenIdConnectConfiguration?> GetProviderConfigurationAsync(string issuerName, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<OpenIdConnectConfiguration?>(null);
+
     /// <summary>Raised when an issuer's signing keys changed, so anything remembering verified tokens must forget them.</summary>
     event Action? SigningKeysChanged;
+}
+
+/// <summary>The verdict of <see cref="ITokenValidator.VerifyIssuedForAsync"/>.</summary>
+/// <param name="Status">Valid, Invalid or Expired.</param>
+/// <param name="Token">The verified token when <paramref name="Status"/> is valid.</param>
+/// <param name="Detail">Why it was refused (or "ok"); for logs.</param>
+/// <param name="Transient">The refusal says nothing about the token (the issuer's keys could not be had).</param>
+internal sealed record IssuedTokenCheck(TokenStatus Status, JsonWebToken? Token, string Detail, bool Transient = false)
+{
+    /// <summary>A refusal for <paramref name="detail"/>.</summary>
+    public static IssuedTokenCheck Refused(string detail, bool transient = false, TokenStatus status = TokenStatus.Invalid) =>
+        new(status, null, detail, transient);
 }

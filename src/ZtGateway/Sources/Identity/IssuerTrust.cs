@@ -42,6 +42,10 @@ internal abstract class IssuerTrust : IDisposable
     /// </summary>
     public virtual bool MayHoldSigningKey(string? keyId, string? thumbprint) => true;
 
+    /// <summary>The provider's metadata with the signing keys held; null for a trust without discovery or when it cannot be had now.</summary>
+    public virtual ValueTask<Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectConfiguration?> GetProviderConfigurationAsync(
+        CancellationToken cancellationToken) => ValueTask.FromResult<Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectConfiguration?>(null);
+
     /// <summary>Whether the trust holds signing keys now.</summary>
     public abstract IssuerReadiness Readiness { get; }
 

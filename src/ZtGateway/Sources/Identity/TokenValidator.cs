@@ -199,6 +199,66 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
     }
 
     /// <inheritdoc />
+    public async ValueTask<IssuedTokenCheck> VerifyIssuedForAsync(string issuerName, string token, string audience, CancellationToken cancellationToken)
+    {
+        var trust = _trusts.Find(t => string.Equals(t.Name, issuerName, StringComparison.Ordinal));
+        if (trust is null)
+        {
+            return IssuedTokenCheck.Refused("unknown issuer " + issuerName, transient: true);
+        }
+
+        if (token.Length == 0 || CompactJws.ShapeFailure(token) is not null)
+        {
+            return IssuedTokenCheck.Refused(token.Length == 0 ? "empty token" : CompactJws.ShapeFailure(token)!);
+        }
+
+        try
+        {
+            if (!TryReadUnverified(token, out var unverified, out var readFailure))
+            {
+                return IssuedTokenCheck.Refused(readFailure);
+            }
+
+            if (unverified.Issuer is not { Length: > 0 } iss || !_trustsByIssuer.TryGetValue(iss, out var selected) || !ReferenceEquals(selected, trust))
+            {
+                return IssuedTokenCheck.Refused("token is not from issuer " + issuerName);
+            }
+
+            if (!unverified.IsSigned || !ValidationParametersFactory.AllowedAlgorithms.Contains(unverified.Alg, StringComparer.Ordinal))
+            {
+                return IssuedTokenCheck.Refused(unverified.IsSigned ? "algorithm not accepted: " + unverified.Alg : "unsigned token");
+            }
+
+            // The issuer's own checks, with the sign-in client as the one audience.
+            var outcome = await ValidateWithTrustAsync(token, trust, cancellationToken, audience).ConfigureAwait(false);
+            if (outcome.Status == TokenStatus.Invalid && outcome.KeyNotFound
+                && await trust.RefreshSigningKeysAsync(cancellationToken).ConfigureAwait(false))
+            {
+                outcome = await ValidateWithTrustAsync(token, trust, cancellationToken, audience).ConfigureAwait(false);
+            }
+
+            return outcome.Status == TokenStatus.Valid
+                ? new IssuedTokenCheck(TokenStatus.Valid, outcome.Token, "ok")
+                : IssuedTokenCheck.Refused(outcome.Detail, outcome.Transient, outcome.Status);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return IssuedTokenCheck.Refused("validation canceled", transient: true);
+        }
+        catch (Exception ex)
+        {
+            return IssuedTokenCheck.Refused("validation error: " + ex.GetType().Name, transient: true);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectConfiguration?> GetProviderConfigurationAsync(string issuerName,
+        CancellationToken cancellationToken) =>
+        _trusts.Find(t => string.Equals(t.Name, issuerName, StringComparison.Ordinal)) is { } trust
+            ? trust.GetProviderConfigurationAsync(cancellationToken)
+            : ValueTask.FromResult<Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectConfiguration?>(null);
+
+    /// <inheritdoc />
     public void Dispose()
     {
         foreach (var trust in _trusts)
@@ -313,7 +373,8 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
             EntraSigningKeyCheck.For(tenantId));
     }
 
-    private async ValueTask<TrustValidation> ValidateWithTrustAsync(string token, IssuerTrust trust, CancellationToken cancellationToken)
+    private async ValueTask<TrustValidation> ValidateWithTrustAsync(string token, IssuerTrust trust, CancellationToken cancellationToken,
+        string? audience = null)
     {
         var snapshot = await trust.GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
         if (snapshot.Parameters is null)
@@ -322,7 +383,15 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
             return new TrustValidation(TokenStatus.Invalid, null, snapshot.Failure ?? "issuer unavailable", KeyNotFound: false, Transient: true);
         }
 
-        var result = await _handler.ValidateTokenAsync(token, snapshot.Parameters).ConfigureAwait(false);
+        var parameters = snapshot.Parameters;
+        if (audience is not null)
+        {
+            parameters = parameters.Clone();
+            parameters.ValidAudiences = [audience];
+            parameters.ValidAudience = null;
+        }
+
+        var result = await _handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
         if (result.IsValid && result.SecurityToken is JsonWebToken verified)
         {
             return new TrustValidation(TokenStatus.Valid, verified, "ok", KeyNotFound: false);
@@ -333,7 +402,7 @@ internal sealed partial class TokenValidator : ITokenValidator, IDisposable
         {
             // IdentityModel checks the lifetime of a token whose signing key it cannot find before it gives up on
             // the signature: "expired" is believed only of a signature that verifies with the lifetime left aside.
-            var signatureOnly = snapshot.Parameters.Clone();
+            var signatureOnly = parameters.Clone();
             signatureOnly.LifetimeValidator = null;
             signatureOnly.ValidateLifetime = false;
             var signature = await _handler.ValidateTokenAsync(token, signatureOnly).ConfigureAwait(false);

@@ -1,0 +1,34 @@
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using ZtGateway.Sources.Identity.Sessions;
+
+namespace ZtGateway.Enforcement.SignIn;
+
+/// <summary>
+/// The sign-in scheme of the OpenID Connect handler: once the callback verified, writes the session the gateway made from
+/// the ID token (left in <see cref="HttpContext.Items"/> by the token-validated event) as the segment's cookie. It
+/// authenticates nothing: requests are judged by the enforcement middleware.
+/// </summary>
+internal sealed class SessionSignInHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    BrowserSignIn signIn) : SignInAuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(AuthenticateResult.NoResult());
+
+    protected override Task HandleSignInAsync(System.Security.Claims.ClaimsPrincipal user, AuthenticationProperties? properties)
+    {
+        if (Context.Items[BrowserSignIn.PendingSessionKey] is not BrowserSession session)
+        {
+            throw new InvalidOperationException("the sign-in callback made no session");
+        }
+
+        signIn.WriteSession(Context, session);
+        return Task.CompletedTask;
+    }
+
+    protected override Task HandleSignOutAsync(AuthenticationProperties? properties)
+    {
+        signIn.DeleteSession(Context);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,217 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.Identity.Web;
+using Microsoft.IdentityModel.Tokens;
+using ZtGateway.Enforcement.Model;
+using ZtGateway.Policy.Configuration;
+using ZtGateway.Sources.Identity;
+using ZtGateway.Sources.Identity.Sessions;
+
+namespace ZtGateway.Enforcement.SignIn;
+
+/// <summary>
+/// Registers browser sign-in on a segment listener: <c>type: oidc</c> through ASP.NET Core's OpenID Connect handler,
+/// <c>type: entra</c> through Microsoft.Identity.Web's web-app sign-in (which configures the same handler its own way),
+/// then the gateway's settings on top of either: authorization code with PKCE, <c>state</c> and <c>nonce</c>, the
+/// provider metadata and keys of the live issuer (<see cref="SignInProviderMetadata"/>), and the ID token verified once
+/// more by the gateway's own token verifier and mapped by the one principal mapping.
+/// </summary>
+internal static partial class SignInSetup
+{
+    public static void Add(IServiceCollection services, BrowserSignIn signIn, GatewayStateHolder state, TimeProvider time, ILogger logger)
+    {
+        services.AddSingleton(signIn);
+        var authentication = services.AddAuthentication();
+        authentication.AddScheme<AuthenticationSchemeOptions, SessionSignInHandler>(BrowserSignIn.SessionScheme, _ => { });
+        var issuer = signIn.Context.Issuer;
+        if (issuer.Type == IssuerType.Entra)
+        {
+            authentication.AddMicrosoftIdentityWebApp(identity =>
+                {
+                    identity.Instance = string.IsNullOrWhiteSpace(issuer.Instance) ? "https://login.microsoftonline.com/" : issuer.Instance.Trim();
+                    identity.TenantId = issuer.TenantId;
+                    identity.ClientId = signIn.Context.Settings.ClientId;
+                    identity.ClientSecret = signIn.Context.ClientSecret;
+                    identity.CallbackPath = SignInPaths.Callback;
+                    identity.SignedOutCallbackPath = SignInPaths.SignedOutCallback;
+                    identity.RemoteSignOutPath = SignInPaths.RemoteSignOut;
+                    identity.ResponseType = "code";
+                    identity.UsePkce = true;
+                },
+                configureCookieAuthenticationOptions: null,
+                openIdConnectScheme: BrowserSignIn.OidcScheme,
+                cookieScheme: null);
+
+            // After Microsoft.Identity.Web's own configuration, so the gateway's choices are the ones in force.
+            services.PostConfigure<OpenIdConnectOptions>(BrowserSignIn.OidcScheme, options => Configure(options, signIn, state, time, logger));
+        }
+        else
+        {
+            authentication.AddOpenIdConnect(BrowserSignIn.OidcScheme, options => Configure(options, signIn, state, time, logger));
+        }
+    }
+
+    private static void Configure(OpenIdConnectOptions options, BrowserSignIn signIn, GatewayStateHolder state, TimeProvider time, ILogger logger)
+    {
+        var settings = signIn.Context.Settings;
+        options.ClientId = settings.ClientId;
+        options.ClientSecret = signIn.Context.ClientSecret;
+        options.ResponseType = "code";
+        options.ResponseMode = "query";
+        options.UsePkce = true;
+        options.CallbackPath = SignInPaths.Callback;
+        options.SignedOutCallbackPath = SignInPaths.SignedOutCallback;
+        options.RemoteSignOutPath = SignInPaths.RemoteSignOut;
+        options.SignInScheme = BrowserSignIn.SessionScheme;
+        options.SignOutScheme = BrowserSignIn.SessionScheme;
+        options.Scope.Clear();
+        foreach (var scope in settings.Scopes)
+        {
+            options.Scope.Add(scope);
+        }
+
+        options.SaveTokens = false;
+        options.GetClaimsFromUserInfoEndpoint = false;
+        options.MapInboundClaims = false;
+        options.UseTokenLifetime = false;
+        options.DisableTelemetry = true;
+        options.Authority = null;
+        options.MetadataAddress = null;
+        options.Configuration = null;
+        options.ConfigurationManager = new SignInProviderMetadata(state, signIn.Context.Issuer.Name);
+        options.DataProtectionProvider = signIn.Context.Keys;
+        options.TimeProvider = time;
+        options.BackchannelTimeout = TimeSpan.FromSeconds(10);
+        options.RemoteAuthenticationTimeout = TimeSpan.FromMinutes(15);
+
+        // The handler checks the signature, issuer, audience and nonce with the live issuer's keys; the lifetime, on the
+        // gateway's clock, and everything else once more by the gateway's verifier in OnTokenValidated.
+        options.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidAudience = settings.ClientId,
+            ValidateIssuer = true,
+            ValidateAudience = true,
+            ValidateLifetime = false,
+            RequireSignedTokens = true,
+            ValidAlgorithms = ValidationParametersFactory.AllowedAlgorithms,
+            NameClaimType = "sub",
+        };
+
+        // Lax, not None: the provider comes back with a top-level GET (response_mode=query). Secure over TLS.
+        foreach (var cookie in new[] { options.CorrelationCookie, options.NonceCookie })
+        {
+            cookie.SameSite = SameSiteMode.Lax;
+            cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            cookie.HttpOnly = true;
+            cookie.IsEssential = true;
+            cookie.Path = SignInPaths.Prefix;
+        }
+
+        options.CorrelationCookie.Name = "ztgw.correlation.";
+        options.NonceCookie.Name = "ztgw.nonce.";
+
+        var events = options.Events ?? new OpenIdConnectEvents();
+        var redirect = events.OnRedirectToIdentityProvider;
+        events.OnRedirectToIdentityProvider = async context =>
+        {
+            if (redirect is not null)
+            {
+                await redirect(context);
+            }
+
+            if (context.Properties.Items.TryGetValue(BrowserSignIn.AcrValuesItem, out var acr) && !string.IsNullOrEmpty(acr))
+            {
+                context.ProtocolMessage.AcrValues = acr;
+            }
+        };
+
+        var validated = events.OnTokenValidated;
+        events.OnTokenValidated = async context =>
+        {
+            if (validated is not null)
+            {
+                await validated(context);
+                if (context.Result is not null)
+                {
+                    return;
+                }
+            }
+
+            await MakeSessionAsync(context, signIn, state, time, logger);
+        };
+
+        var failed = events.OnRemoteFailure;
+        events.OnRemoteFailure = async context =>
+        {
+            if (failed is not null)
+            {
+                await failed(context);
+                if (context.Result is not null)
+                {
+                    return;
+                }
+            }
+
+            Log.CallbackFailed(logger, signIn.Segment, context.Failure?.Message ?? "unknown");
+            context.HandleResponse();
+            await SignInAudit.RefuseAsync(context.HttpContext, state, time, signIn.Segment, Policy.Engine.ReasonCode.TokenInvalid, signInLink: SignInPaths.SignIn);
+        };
+
+        options.Events = events;
+    }
+
+    private static async Task MakeSessionAsync(TokenValidatedContext context, BrowserSignIn signIn, GatewayStateHolder state, TimeProvider time,
+        ILogger logger)
+    {
+        var settings = signIn.Context.Settings;
+        var idToken = context.TokenEndpointResponse?.IdToken ?? context.ProtocolMessage?.IdToken;
+        if (string.IsNullOrEmpty(idToken))
+        {
+            context.Fail("the provider returned no ID token");
+            return;
+        }
+
+        // The gateway's own verdict on the ID token: its one verifier, with the sign-in client as audience.
+        var check = await state.Current.Tokens.VerifyIssuedForAsync(signIn.Context.Issuer.Name, idToken, settings.ClientId, context.HttpContext.RequestAborted);
+        if (check.Status != Policy.Engine.TokenStatus.Valid || check.Token is null)
+        {
+            context.Fail("ID token refused: " + check.Detail);
+            return;
+        }
+
+        var principal = PrincipalMapper.Map(check.Token, out var failure);
+        if (principal is null || principal.Kind != Policy.Engine.PrincipalKind.User)
+        {
+            context.Fail(principal is null ? "ID token names no person: " + failure : "ID token names a workload, not a person");
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var session = new BrowserSession
+        {
+            Segment = signIn.Segment,
+            IssuerName = signIn.Context.Issuer.Name,
+            Principal = principal,
+            Created = now,
+            Expires = now + settings.SessionLifetime,
+            SteppedUpAt = context.Properties?.Items.ContainsKey(BrowserSignIn.StepUpItem) == true ? now : null,
+        };
+        if (signIn.Protector.Seal(session).Length > SessionProtector.MaxSealedLength)
+        {
+            context.Fail("the session would not fit in a cookie (too many groups or roles)");
+            return;
+        }
+
+        context.HttpContext.Items[BrowserSignIn.PendingSessionKey] = session;
+        Log.SignedIn(logger, signIn.Segment, principal.Subject, signIn.Context.Issuer.Name, session.SteppedUpAt is not null);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Segment {Segment}: {Subject} signed in at {Issuer} (step-up: {StepUp})")]
+        public static partial void SignedIn(ILogger logger, string segment, string subject, string issuer, bool stepUp);
+
+        [LoggerMessage(EventId = 1402, Level = LogLevel.Warning, Message = "Segment {Segment}: a sign-in callback was refused: {Failure}")]
+        public static partial void CallbackFailed(ILogger logger, string segment, string failure);
+    }
+}
