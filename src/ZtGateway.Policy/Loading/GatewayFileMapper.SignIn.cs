@@ -130,10 +130,10 @@ internal sealed partial class GatewayFileMapper
     private TimeSpan? ReadSessionLifetime(Node? node)
     {
         const string Name = "signIn.sessionLifetime";
-        var lifetime = reader.Duration(node, Name, positive: false, MaxSessionLifetime);
-        if (lifetime < MinSessionLifetime)
+        var lifetime = reader.Duration(node, Name, positive: false);
+        if (lifetime < MinSessionLifetime || lifetime > MaxSessionLifetime)
         {
-            reader.Error(node!.Location, $"'{Name}' must be at least 5m, not '{((ScalarNode)node).Value}'");
+            reader.Error(node!.Location, $"'{Name}' must be from 5m to 24h, not '{((ScalarNode)node).Value}'");
             return null;
         }
 

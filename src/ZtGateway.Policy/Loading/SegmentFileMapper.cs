@@ -92,7 +92,7 @@ internal static class SegmentFileMapper
         };
         return new SegmentFile(filePath, config, nameNode, nameIsValid, listen, listenLocation, workloads, routeMapper.FromReferences)
         {
-            SignInLocation = map.KeyLocation("signIn"),
+            SignInLocation = map.Get("signIn")?.Location ?? map.Location,
         };
     }
 
