@@ -249,8 +249,7 @@ internal sealed class KeyLocations
 
 /// <summary>
 /// The one reading of a secret file (<c>signIn.clientSecretFile</c>): the loader checks it with it and the gateway reads
-/// the secret with it, at start and whenever the file changes, so that what validation accepts is what is sent.
-/// No problem it states repeats the secret.
+/// the secret with it, so that what validation accepts is what is sent. No problem it states repeats the secret.
 /// </summary>
 public static class SecretFiles
 {
