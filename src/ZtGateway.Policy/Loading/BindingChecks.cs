@@ -4,7 +4,7 @@ namespace ZtGateway.Policy.Loading;
 
 /// <summary>
 /// Warnings about credentials bound to the connection that no listener could ever see: a <c>boundToken</c> rule on a
-/// listener that asks for no client certificate, and workload certificates that no listener asks for.
+/// listener that asks for no client certificate, and workload or device certificates that no listener asks for.
 /// </summary>
 internal static class BindingChecks
 {
@@ -33,6 +33,13 @@ internal static class BindingChecks
             diagnostics.Warning(certificates.Location,
                 "'identity.workloadCertificates' is set, but no segment listener asks for client certificates (tls.clientCertificates), " +
                 "so no certificate will name a workload");
+        }
+
+        if (gateway.Config.Device.Certificates is { } devices && !anyAsks && segments.Count > 0)
+        {
+            diagnostics.Warning(devices.Location,
+                "'device.certificates' is set, but no segment listener asks for client certificates (tls.clientCertificates), " +
+                "so no certificate will name a device");
         }
     }
 

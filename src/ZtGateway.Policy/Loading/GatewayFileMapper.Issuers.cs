@@ -170,6 +170,7 @@ internal sealed partial class GatewayFileMapper
             Audience = reader.NonEmptyString(map.Get("audience"), "device.audience") ?? settings.Audience,
             MaxAge = reader.Duration(map.Get("maxAge"), "device.maxAge", positive: true) ?? settings.MaxAge,
             Issuers = ReadKeySources(map.Get("issuers"), "device.issuers", "device issuer", needsAudience: false),
+            Certificates = ReadDeviceCertificates(map.Get("certificates")),
         };
         map.Complete("'device'");
         return settings;

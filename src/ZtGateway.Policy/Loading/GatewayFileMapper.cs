@@ -20,6 +20,12 @@ internal sealed record GatewayFile(
 
     /// <summary>False when the file was not a mapping (only defaults were taken).</summary>
     public bool Mapped { get; init; }
+
+    /// <summary>
+    /// True when the file writes a <c>signIn:</c> section, valid or not: a broken one has its own errors, and a segment's
+    /// <c>signIn: true</c> is then not reported as well.
+    /// </summary>
+    public bool SignInWritten { get; init; }
 }
 
 /// <summary>Maps the nodes of gateway.yaml (docs/design.md section 2.1) to <see cref="GatewayConfig"/>.</summary>
@@ -75,9 +81,15 @@ internal sealed partial class GatewayFileMapper
             Admin = ReadAdmin(map.Get("admin")),
             Detection = ReadDetection(map.Get("detection")),
             Audit = ReadAudit(map.Get("audit")),
+            SignIn = ReadSignIn(map.Get("signIn"), identity.Issuers),
         };
         map.Complete(WhereFile);
-        return new GatewayFile(config, policyDirLocation, policyDirUsable, management) { KeyLocations = keyLocations, Mapped = true };
+        return new GatewayFile(config, policyDirLocation, policyDirUsable, management)
+        {
+            KeyLocations = keyLocations,
+            Mapped = true,
+            SignInWritten = signInWritten,
+        };
     }
 
     private GatewaySettings DefaultGateway()

@@ -8,7 +8,7 @@ namespace ZtGateway.Policy.Loading;
 /// <summary>Whether a load checks the key files the policy names (see <see cref="PolicyLoadOptions"/>).</summary>
 public enum KeyFileCheck
 {
-    /// <summary>Every trust file (JWKS, an OTLP audit sink's CA file) and the assertion signing key must exist, be readable and be of its kind.</summary>
+    /// <summary>Every trust file (JWKS, a CA file), the sign-in client secret and the assertion signing key must exist, be readable and be of its kind.</summary>
     Required,
 
     /// <summary>Key files are not opened: for analyses of the policy and for the command that creates development keys.</summary>
@@ -123,6 +123,11 @@ internal static class KeyFiles
             }
         }
 
+        if (locations.ClientSecret is { } secret && SecretFiles.Read(secret.Path).Problem is { } secretProblem)
+        {
+            diagnostics.Error(secret.Location, $"signIn.clientSecretFile '{Shown(gateway, secret.Path)}' {secretProblem}");
+        }
+
         var signing = gateway.Assertion.SigningKeyFile;
         if (PrivateKeyProblem(signing) is { } signingProblem)
         {
@@ -233,8 +238,51 @@ internal sealed class KeyLocations
 {
     public List<(string Path, SourceLocation Location, string Name)> Jwks { get; } = [];
 
-    /// <summary>PEM files of certificate authorities (an OTLP audit sink's <c>ca</c>).</summary>
+    /// <summary>PEM files of certificate authorities (an OTLP audit sink's <c>ca</c>, <c>device.certificates.ca</c>).</summary>
     public List<(string Path, SourceLocation Location, string Name)> Certificates { get; } = [];
 
     public SourceLocation SigningKey { get; set; } = new(string.Empty, 1, 1);
+
+    /// <summary><c>signIn.clientSecretFile</c> and where its value is written; null when not written or not a path.</summary>
+    public (string Path, SourceLocation Location)? ClientSecret { get; set; }
+}
+
+/// <summary>
+/// The one reading of a secret file (<c>signIn.clientSecretFile</c>): the loader checks it with it and the gateway reads
+/// the secret with it, so that what validation accepts is what is sent. No problem it states repeats the secret.
+/// </summary>
+public static class SecretFiles
+{
+    /// <summary>Said of a secret file that is not there.</summary>
+    public const string Missing = "does not exist (write on its first line the client secret the identity provider issued, readable by its owner only)";
+
+    /// <summary>
+    /// The secret: the first line of <paramref name="path"/>, trimmed. Null and why when the file cannot be used: it is
+    /// missing, a folder, larger than 1 MiB or unreadable, readable by every user, or its first line is empty.
+    /// </summary>
+    public static (string? Secret, string? Problem) Read(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var (text, problem) = KeyFiles.Read(path, Missing);
+        if (text is null)
+        {
+            return (null, problem);
+        }
+
+        if (TlsFiles.PermissionProblem(path) is { } permission)
+        {
+            return (null, permission);
+        }
+
+        var end = text.IndexOfAny(['\r', '\n']);
+        var secret = (end < 0 ? text : text[..end]).Trim();
+        if (secret.Length == 0)
+        {
+            return (null, text.Trim().Length == 0
+                ? "is empty (the client secret is its first line)"
+                : "has an empty first line (the client secret is its first line)");
+        }
+
+        return (secret, null);
+    }
 }

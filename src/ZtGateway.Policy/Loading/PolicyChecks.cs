@@ -2,7 +2,7 @@ using ZtGateway.Policy.Loading.Values;
 
 namespace ZtGateway.Policy.Loading;
 
-/// <summary>Checks that need every file at once: segment names, <c>from</c> references, members and listeners.</summary>
+/// <summary>Checks that need every file at once: segment names, <c>from</c> references, members, listeners and sign-in.</summary>
 internal static class PolicyChecks
 {
     public static void Run(GatewayFile gateway, IReadOnlyList<SegmentFile> segments, DiagnosticBag diagnostics)
@@ -11,6 +11,7 @@ internal static class PolicyChecks
         CheckFromReferences(segments, diagnostics);
         CheckWorkloads(segments, diagnostics);
         CheckListeners(gateway, segments, diagnostics);
+        CheckSignIn(gateway, segments, diagnostics);
         BindingChecks.Run(gateway, segments, diagnostics);
     }
 
@@ -87,6 +88,21 @@ internal static class PolicyChecks
             }
 
             earlier.Add((listen, $"the listener '{listen.Text}' of segment '{segment.Config.Name}' ({FileName(segment.FilePath)})"));
+        }
+    }
+
+    private static void CheckSignIn(GatewayFile gateway, IReadOnlyList<SegmentFile> segments, DiagnosticBag diagnostics)
+    {
+        if (gateway.SignInWritten)
+        {
+            return;
+        }
+
+        foreach (var segment in segments.Where(s => s.Config.SignIn))
+        {
+            diagnostics.Error(segment.SignInLocation,
+                $"'signIn' is true, but {FileName(gateway.Config.FilePath)} has no 'signIn' section; add one naming the issuer, " +
+                "clientId and clientSecretFile people sign in with");
         }
     }
 

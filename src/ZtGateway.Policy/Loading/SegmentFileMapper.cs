@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Net;
 using ZtGateway.Policy.Configuration;
 using ZtGateway.Policy.Loading.Values;
 using ZtGateway.Policy.Loading.Yaml;
@@ -22,7 +23,11 @@ internal sealed record SegmentFile(
     ListenAddress? Listen,
     SourceLocation ListenLocation,
     IReadOnlyList<ScalarNode> Workloads,
-    IReadOnlyList<FromReference> FromReferences);
+    IReadOnlyList<FromReference> FromReferences)
+{
+    /// <summary>Where <c>signIn</c> is written, for the check against gateway.yaml's <c>signIn:</c>.</summary>
+    public SourceLocation SignInLocation { get; init; } = SourceLocation.None;
+}
 
 /// <summary>A <c>from</c> entry of a rule; <paramref name="Where"/> names the rule for messages ("rule 'x'").</summary>
 internal sealed record FromReference(string Where, ScalarNode Segment);
@@ -31,6 +36,9 @@ internal sealed record FromReference(string Where, ScalarNode Segment);
 internal static class SegmentFileMapper
 {
     private const string WhereFile = "segment file";
+
+    /// <summary>The path the gateway's sign-in endpoints live under; no route may take it.</summary>
+    public const string ReservedPath = "/.ztgw";
 
     /// <summary>Maps one segment file; relative paths (TLS files) are taken from <paramref name="baseDirectory"/>, the folder of gateway.yaml.</summary>
     public static SegmentFile Map(string filePath, Node root, DiagnosticBag diagnostics, TimeProvider timeProvider, string? baseDirectory = null)
@@ -58,11 +66,13 @@ internal static class SegmentFileMapper
         var (listen, listenText, listenLocation) = ReadListen(reader, map);
         var protocols = TlsMapper.ReadProtocols(reader, map.Get("protocols"), listen?.IsHttps);
         var tls = TlsMapper.ReadListenerTls(reader, map, listen?.IsHttps, listenText, listenLocation, baseDirectory);
+        var signIn = ReadSignIn(reader, map, listen);
         var (members, workloads) = ReadMembers(reader, map.Get("members"));
         var defaults = ReadDefaults(reader, map.Get("defaults"));
         var services = ReadServices(reader, map.Get("services"), baseDirectory);
         var routeMapper = new RouteMapper(reader, services, timeProvider);
         var routes = routeMapper.ReadRoutes(map.Get("routes"));
+        CheckReservedPaths(reader, map.Get("routes"));
         map.Complete(WhereFile);
 
         var config = new SegmentConfig
@@ -72,6 +82,7 @@ internal static class SegmentFileMapper
             Listen = listenText,
             Protocols = protocols ?? ListenerProtocols.Http1,
             Tls = tls,
+            SignIn = signIn,
             Members = members,
             Defaults = defaults,
             Services = services,
@@ -79,7 +90,10 @@ internal static class SegmentFileMapper
             FilePath = filePath,
             Location = map.KeyLocation("segment"),
         };
-        return new SegmentFile(filePath, config, nameNode, nameIsValid, listen, listenLocation, workloads, routeMapper.FromReferences);
+        return new SegmentFile(filePath, config, nameNode, nameIsValid, listen, listenLocation, workloads, routeMapper.FromReferences)
+        {
+            SignInLocation = map.Get("signIn")?.Location ?? map.Location,
+        };
     }
 
     private static (ScalarNode? Node, bool IsValid) ReadName(NodeReader reader, MappingReader map)
@@ -120,6 +134,60 @@ internal static class SegmentFileMapper
 
         return (listen, node.Value, node.Location);
     }
+
+    private static bool ReadSignIn(NodeReader reader, MappingReader map, ListenAddress? listen)
+    {
+        var node = map.Get("signIn");
+        var signIn = reader.Bool(node, "signIn") ?? false;
+        if (signIn && listen is { IsHttps: false } && !IsLoopback(listen))
+        {
+            // The session cookie and the authorization code would cross the network in the clear.
+            reader.Error(node!.Location,
+                $"'signIn' is true, but listen '{listen.Text}' is plain http on an address other machines reach; sign-in over plain " +
+                "http is for loopback development only: use an https listen with 'tls', or 127.0.0.1, [::1] or localhost");
+        }
+
+        return signIn;
+    }
+
+    private static bool IsLoopback(ListenAddress listen) =>
+        !listen.IsWildcard && listen.Addresses.Count > 0 && listen.Addresses.All(IPAddress.IsLoopback);
+
+    /// <summary>
+    /// Reports every route whose <c>match.path</c> is <see cref="ReservedPath"/> or lies below it, in any segment: the gateway
+    /// answers those paths itself, before any route, so such a route could never be reached. Reads the written nodes, so
+    /// that the error stands at the path's line.
+    /// </summary>
+    private static void CheckReservedPaths(NodeReader reader, Node? routes)
+    {
+        if (routes is not SequenceNode sequence)
+        {
+            return;
+        }
+
+        for (var i = 0; i < sequence.Items.Count; i++)
+        {
+            if (sequence.Items[i] is not MappingNode route
+                || Value(route, "match") is not MappingNode match
+                || Value(match, "path") is not ScalarNode { IsNull: false } path
+                || !IsReserved(path.Value))
+            {
+                continue;
+            }
+
+            var where = Value(route, "id") is ScalarNode { IsNull: false } id ? $"route '{id.Value}'" : $"route {i + 1}";
+            reader.Error(path.Location,
+                $"{where}: path '{path.Value}' is reserved: {ReservedPath} and the paths below it are the gateway's sign-in endpoints");
+        }
+    }
+
+    // Literal segments match ignoring case, so /.ZTGW/x would take requests for /.ztgw/x too.
+    private static bool IsReserved(string path) =>
+        path.Equals(ReservedPath, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWith(ReservedPath + "/", StringComparison.OrdinalIgnoreCase);
+
+    private static Node? Value(MappingNode mapping, string key) =>
+        mapping.Entries.FirstOrDefault(e => e.Key is ScalarNode k && k.Value == key)?.Value;
 
     private static (SegmentMembers Members, IReadOnlyList<ScalarNode> Workloads) ReadMembers(NodeReader reader, Node? node)
     {
