@@ -482,19 +482,11 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
             return (null, $"signIn.issuer '{settings.Issuer}' is not an identity.issuers entry of type oidc or entra");
         }
 
-        string secret;
-        try
+        // The same reading the loader checked the file with.
+        var (secret, problem) = SecretFiles.Read(settings.ClientSecretFile);
+        if (secret is null)
         {
-            secret = File.ReadLines(settings.ClientSecretFile).FirstOrDefault()?.Trim() ?? string.Empty;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return (null, $"signIn.clientSecretFile {settings.ClientSecretFile}: {ex.Message}");
-        }
-
-        if (secret.Length == 0)
-        {
-            return (null, $"signIn.clientSecretFile {settings.ClientSecretFile}: the first line is empty");
+            return (null, $"signIn.clientSecretFile {settings.ClientSecretFile} {problem}");
         }
 
         try
