@@ -40,6 +40,7 @@ internal sealed class ManagementListener : IAsyncDisposable
         MetricsEndpoints.Map(app);
         SignalEndpoints.Map(app);
         QuarantineEndpoints.Map(app);
+        BackChannelLogoutEndpoints.Map(app);
         return new ManagementListener(app);
     }
 

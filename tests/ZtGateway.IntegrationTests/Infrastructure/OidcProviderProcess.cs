@@ -20,6 +20,16 @@ public sealed class OidcProviderProcess : IAsyncDisposable
     public const string UserClient = "finance-portal";
     public const string TestLoginGrant = "urn:ztgw:params:oauth:grant-type:test-login";
 
+    /// <summary>The gateway's browser sign-in client (authorization code with PKCE, client_secret_post).</summary>
+    public const string WebClient = "ztgw-web";
+
+    public const string WebClientSecret = "ztgw-web-secret";
+
+    /// <summary>The password of every user at the provider's login form.</summary>
+    public const string LoginPassword = "password";
+
+    public const string MfaAcr = "urn:ztgw:acr:mfa";
+
     private static readonly SemaphoreSlim InstallGate = new(1, 1);
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
@@ -27,6 +37,7 @@ public sealed class OidcProviderProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private readonly string _directory;
     private Process? _process;
+    private IReadOnlyList<string> _webOrigins = [];
 
     private OidcProviderProcess(int port, string directory)
     {
@@ -48,12 +59,13 @@ public sealed class OidcProviderProcess : IAsyncDisposable
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Installs the provider's packages if needed, then starts it on a free loopback port.</summary>
-    public static async Task<OidcProviderProcess> StartNewAsync()
+    /// <param name="webOrigins">Gateway origins (<c>http://127.0.0.1:PORT</c>) whose <c>/.ztgw/callback</c> the web client may use.</param>
+    public static async Task<OidcProviderProcess> StartNewAsync(IReadOnlyList<string>? webOrigins = null)
     {
         await EnsureInstalledAsync();
         var directory = Path.Combine(Path.GetTempPath(), "ztgw-op-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
-        var provider = new OidcProviderProcess(Topology.UnusedPort(), directory);
+        var provider = new OidcProviderProcess(Topology.UnusedPort(), directory) { _webOrigins = webOrigins ?? [] };
         try
         {
             await provider.StartAsync();
@@ -80,7 +92,8 @@ public sealed class OidcProviderProcess : IAsyncDisposable
             _output.Clear();
         }
 
-        var process = Node("server.mjs", "serve", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--keys", KeysFile, "--audience", Audience);
+        var process = Node(["server.mjs", "serve", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--keys", KeysFile, "--audience", Audience,
+            .. _webOrigins.SelectMany(origin => new[] { "--web-origin", origin })]);
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.Start();

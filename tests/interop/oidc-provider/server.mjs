@@ -5,16 +5,26 @@
 //   node server.mjs keys add keys.json      generate a signing key and sign with it from the next start
 //   node server.mjs keys retire keys.json   drop every key but the one in use
 //
+//     [--web-origin http://127.0.0.1:8081 ...]   gateway origins allowed to sign people in (repeatable)
+//
 // Clients: "ledger-sync" (client_credentials, a workload) and "finance-portal", which may use the
 // test-login grant below to get a user's access token without a browser. Both use client_secret_basic
-// with the secret "<client_id>-secret".
+// with the secret "<client_id>-secret". "ztgw-web" is the gateway's browser sign-in client (authorization
+// code with PKCE, client_secret_post, secret "ztgw-web-secret"): people sign in at the login form below
+// (user, password "password", "Use MFA"), and sign out through RP-initiated logout.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
 import Provider, { errors } from 'oidc-provider';
 
 export const TEST_LOGIN_GRANT = 'urn:ztgw:params:oauth:grant-type:test-login';
+
+export const WEB_CLIENT = 'ztgw-web';
+export const LOGIN_PASSWORD = 'password';
+export const ACR_PASSWORD = 'urn:ztgw:acr:pwd';
+export const ACR_MFA = 'urn:ztgw:acr:mfa';
 
 // The people this provider knows, with the directory groups and app roles their tokens carry.
 const USERS = {
@@ -46,6 +56,7 @@ async function serve(args) {
       issuer: { type: 'string' },
       audience: { type: 'string', default: 'ztgw' },
       resource: { type: 'string', default: 'urn:ztgw:gateway' },
+      'web-origin': { type: 'string', multiple: true, default: [] },
     },
   });
   const port = Number.parseInt(values.port ?? '', 10);
@@ -59,8 +70,23 @@ async function serve(args) {
   }
 
   const issuer = values.issuer ?? `http://127.0.0.1:${port}`;
-  const provider = createProvider(issuer, readKeys(values.keys), values.audience, values.resource);
-  const server = provider.listen(port, '127.0.0.1', () => {
+  const provider = createProvider(issuer, readKeys(values.keys), values.audience, values.resource, values['web-origin']);
+  const callback = provider.callback();
+  const server = createServer((req, res) => {
+    if (req.url.startsWith('/interaction/')) {
+      interaction(provider, req, res).catch((error) => {
+        console.error('interaction failed', error);
+        if (!res.headersSent) {
+          res.statusCode = 400;
+          res.setHeader('content-type', 'text/plain; charset=utf-8');
+          res.end(`interaction failed: ${error.message}`);
+        }
+      });
+      return;
+    }
+    callback(req, res);
+  });
+  server.listen(port, '127.0.0.1', () => {
     console.log(`oidc-provider ${issuer} listening on 127.0.0.1:${port}`);
   });
 
@@ -69,7 +95,64 @@ async function serve(args) {
   process.on('SIGINT', stop);
 }
 
-function createProvider(issuer, keys, audience, resource) {
+// The login form of this provider: the interaction a browser is sent to when a person must (re)authenticate.
+// GET shows the form; POST checks the password and finishes the login with the methods used (amr, acr).
+async function interaction(provider, req, res) {
+  const details = await provider.interactionDetails(req, res);
+  if (req.method === 'GET') {
+    const users = Object.keys(USERS).map((name) => `<option value="${name}">${name}</option>`).join('');
+    const wantsMfa = (details.params.acr_values ?? '').split(' ').includes(ACR_MFA);
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.setHeader('cache-control', 'no-store');
+    res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Sign in</title></head><body>
+<h1>Sign in</h1>${wantsMfa ? '<p id="mfa-asked">This sign-in asks for multi-factor authentication.</p>' : ''}
+<form method="post" action="/interaction/${details.uid}/login">
+<label>User <select name="username" id="username">${users}</select></label>
+<label>Password <input type="password" name="password" id="password"></label>
+<label><input type="checkbox" name="mfa" value="1" id="mfa"> Use MFA</label>
+<button type="submit" id="login">Sign in</button>
+</form></body></html>`);
+    return;
+  }
+
+  if (req.method !== 'POST' || !req.url.endsWith('/login')) {
+    res.statusCode = 405;
+    res.end();
+    return;
+  }
+
+  const form = new URLSearchParams(await readBody(req));
+  const username = form.get('username');
+  if (!USERS[username] || form.get('password') !== LOGIN_PASSWORD) {
+    res.statusCode = 401;
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end('<!doctype html><p id="login-failed">Wrong user or password.</p>');
+    return;
+  }
+
+  const mfa = form.get('mfa') === '1';
+  await provider.interactionFinished(req, res, {
+    login: { accountId: username, amr: mfa ? ['pwd', 'otp', 'mfa'] : ['pwd'], acr: mfa ? ACR_MFA : ACR_PASSWORD },
+  }, { mergeWithLastSubmission: false });
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => {
+      body += chunk;
+      if (body.length > 16384) {
+        reject(new Error('form too large'));
+        req.destroy();
+      }
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
+function createProvider(issuer, keys, audience, resource, webOrigins = []) {
   // The login context of each user token, read back when the token's claims are assembled.
   const logins = new WeakMap();
   const resourceServer = {
@@ -98,12 +181,42 @@ function createProvider(issuer, keys, audience, resource) {
         redirect_uris: [],
         scope: 'gateway',
       },
+      {
+        client_id: WEB_CLIENT,
+        client_secret: `${WEB_CLIENT}-secret`,
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_post',
+        redirect_uris: (webOrigins.length > 0 ? webOrigins : ['http://127.0.0.1']).map((origin) => `${origin}/.ztgw/callback`),
+        post_logout_redirect_uris: (webOrigins.length > 0 ? webOrigins : ['http://127.0.0.1']).map((origin) => `${origin}/.ztgw/signed-out`),
+        scope: 'openid profile',
+      },
     ],
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    acrValues: [ACR_PASSWORD, ACR_MFA],
+    claims: { openid: ['sub'], profile: ['groups', 'roles'] },
+    conformIdTokenClaims: false,
+    // The gateway's own sign-in client is first-party: no consent screen.
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      if (grantId) {
+        return ctx.oidc.provider.Grant.find(grantId);
+      }
+      if (ctx.oidc.client.clientId !== WEB_CLIENT) {
+        return undefined;
+      }
+      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+      grant.addOIDCScope('openid profile');
+      await grant.save();
+      ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId, grant.jti);
+      return grant;
+    },
     jwks: { keys },
     cookies: { keys: [randomUUID()] },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: async () => resource,
@@ -116,12 +229,14 @@ function createProvider(issuer, keys, audience, resource) {
         },
       },
     },
-    scopes: ['openid', 'gateway'],
+    scopes: ['openid', 'profile', 'gateway'],
     ttl: {
       AccessToken: 3600,
       ClientCredentials: 3600,
     },
-    findAccount: async (_ctx, sub) => (USERS[sub] ? { accountId: sub, claims: async () => ({ sub }) } : undefined),
+    findAccount: async (_ctx, sub) => (USERS[sub]
+      ? { accountId: sub, claims: async () => ({ sub, groups: USERS[sub].groups, roles: USERS[sub].roles.length > 0 ? USERS[sub].roles : undefined }) }
+      : undefined),
     // RFC 9068 section 2.2: a JWT access token carries the authentication context (auth_time, acr,
     // amr) and the user's groups and roles.
     extraTokenClaims: async (_ctx, token) => {
