@@ -56,10 +56,12 @@ internal sealed class DevSignIn
     public void Map(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/authorize", Authorize);
-        app.MapPost("/authorize", async (HttpContext context) => await LoginAsync(context));
-        app.MapGet("/logout", async (HttpContext context) => await LogoutAsync(context, context.Request.Query));
-        app.MapPost("/logout", async (HttpContext context) => context.Request.HasFormContentType
+        // Explicit return types: an expression lambda taking HttpContext would otherwise bind as a RequestDelegate
+        // and its IResult would be dropped.
+        app.MapGet("/authorize", IResult (HttpContext context) => Authorize(context));
+        app.MapPost("/authorize", Task<IResult> (HttpContext context) => LoginAsync(context));
+        app.MapGet("/logout", Task<IResult> (HttpContext context) => LogoutAsync(context, context.Request.Query));
+        app.MapPost("/logout", async Task<IResult> (HttpContext context) => context.Request.HasFormContentType
             ? await LogoutAsync(context, await context.Request.ReadFormAsync(context.RequestAborted))
             : DevLoginPage.Message("Sign-out refused", "a form body is expected", StatusCodes.Status400BadRequest));
     }

@@ -40,15 +40,21 @@ internal sealed record DevWebClient(string ClientId, string Secret, IReadOnlyLis
     {
         if (!Uri.TryCreate(value, UriKind.Absolute, out uri!)
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || !value.StartsWith(uri.Scheme + "://", StringComparison.OrdinalIgnoreCase)
             || uri.UserInfo.Length > 0
             || value.Contains('#', StringComparison.Ordinal))
         {
             return false;
         }
 
-        // Literal loopback only: Uri.IsLoopback also takes the host name "loopback", which a browser resolves by DNS.
-        return string.Equals(uri.IdnHost, "localhost", StringComparison.OrdinalIgnoreCase)
-            || (IPAddress.TryParse(uri.IdnHost.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+        // The host as written: Uri turns the name "loopback" into localhost, but a browser resolves it by DNS.
+        var authority = value[(value.IndexOf("://", StringComparison.Ordinal) + 3)..];
+        authority = authority[..(authority.IndexOfAny(['/', '?']) is var end and >= 0 ? end : authority.Length)];
+        var host = authority.StartsWith('[')
+            ? authority[..(authority.IndexOf(']', StringComparison.Ordinal) + 1)]
+            : authority.Split(':')[0];
+        return string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
     }
 
     /// <summary>The web clients of the sample network. The secret of <c>ztgw-web</c> is <c>dev-web-secret</c>.</summary>
