@@ -69,6 +69,10 @@ public sealed partial class DevSignInClient : IDisposable
 
     /// <summary>Submits the login form of <paramref name="formPage"/> with the hidden fields it carries.</summary>
     public async Task<HttpResponseMessage> LoginAsync(HttpResponseMessage formPage, string user, string password, bool mfa, string action = "login")
+        => await _browser.PostAsync(Authority + "/authorize", new FormUrlEncodedContent(await FormFieldsAsync(formPage, user, password, mfa, action)));
+
+    /// <summary>What a browser posts from the login form of <paramref name="formPage"/>: its hidden fields and the answers.</summary>
+    public async Task<List<KeyValuePair<string, string>>> FormFieldsAsync(HttpResponseMessage formPage, string user, string password, bool mfa, string action = "login")
     {
         var html = await formPage.Content.ReadAsStringAsync();
         var fields = HiddenField().Matches(html)
@@ -82,7 +86,7 @@ public sealed partial class DevSignInClient : IDisposable
             fields.Add(KeyValuePair.Create("mfa", "true"));
         }
 
-        return await _browser.PostAsync(Authority + "/authorize", new FormUrlEncodedContent(fields));
+        return fields;
     }
 
     public async Task<HttpResponseMessage> LogoutAsync(params (string Key, string Value)[] query)
