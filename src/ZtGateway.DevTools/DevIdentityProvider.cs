@@ -35,6 +35,12 @@ internal sealed record DevIdentityProviderOptions
 
     public IReadOnlyList<DevClient> Clients { get; init; } = SampleClients;
 
+    /// <summary>The web clients people sign in to with a browser. Defaults to <see cref="DevWebClient.Samples"/>.</summary>
+    public IReadOnlyList<DevWebClient> WebClients { get; init; } = DevWebClient.Samples;
+
+    /// <summary>How long a browser's sign-in is remembered, so that a later request may skip the form. Defaults to 8 hours.</summary>
+    public TimeSpan LoginLifetime { get; init; } = TimeSpan.FromHours(8);
+
     /// <summary>The people of the sample network. Their password is <c>dev</c>.</summary>
     public static IReadOnlyList<DevUser> SampleUsers { get; } =
     [
@@ -55,9 +61,11 @@ internal sealed record DevIdentityProviderOptions
 }
 
 /// <summary>
-/// A development OpenID Provider on loopback: discovery, JWKS and a token endpoint with client credentials
-/// for the sample workloads and a password grant (with or without MFA) for the sample users. It exists so
-/// the gateway's <c>type: oidc</c> path can be tried without a cloud tenant; it is never for production.
+/// A development OpenID Provider on loopback: discovery, JWKS, browser sign-in (<see cref="DevSignIn"/>: authorization
+/// code with PKCE for the sample web clients, and logout) and a token endpoint with the authorization code grant,
+/// client credentials for the sample workloads and a password grant (with or without MFA) for the sample users. It
+/// exists so the gateway's <c>type: oidc</c> path and its browser sign-in can be tried without a cloud tenant; it is
+/// never for production.
 /// </summary>
 internal sealed class DevIdentityProvider : IAsyncDisposable
 {
@@ -100,18 +108,26 @@ internal sealed class DevIdentityProvider : IAsyncDisposable
         var builder = EmbeddedWebApp.CreateBuilder("ztgw-dev-idp", options.Listen, loggerFactory);
         var app = builder.Build();
         var provider = new DevIdentityProvider(app);
+        var signIn = new DevSignIn(options, credentials, () => provider.Authority);
 
         app.MapGet("/.well-known/openid-configuration", () => Results.Text(provider._discovery, "application/json"));
         app.MapGet("/jwks", () => Results.Text(jwks, "application/jwk-set+json"));
+        signIn.Map(app);
         app.MapPost("/token", async (HttpContext context) =>
         {
+            // RFC 6749 section 5.1: token responses are never cached.
+            context.Response.Headers.CacheControl = "no-store";
+            context.Response.Headers.Pragma = "no-cache";
             if (!context.Request.HasFormContentType)
             {
                 return TokenError(StatusCodes.Status400BadRequest, "invalid_request", "form body expected");
             }
 
             var form = await context.Request.ReadFormAsync(context.RequestAborted);
-            return Issue(form, context.Request.Headers.Authorization.ToString(), options, provider.Authority, credentials);
+            var authorization = context.Request.Headers.Authorization.ToString();
+            return form["grant_type"] == "authorization_code"
+                ? signIn.RedeemCode(form, authorization)
+                : Issue(form, authorization, options, provider.Authority, credentials);
         });
 
         await app.StartAsync(cancellationToken);
@@ -121,12 +137,23 @@ internal sealed class DevIdentityProvider : IAsyncDisposable
         {
             ["issuer"] = provider.Authority,
             ["jwks_uri"] = provider.Authority + "/jwks",
+            ["authorization_endpoint"] = provider.Authority + "/authorize",
             ["token_endpoint"] = provider.Authority + "/token",
-            ["response_types_supported"] = (string[])["token"],
+            ["end_session_endpoint"] = provider.Authority + "/logout",
+            ["response_types_supported"] = (string[])["code"],
+            ["response_modes_supported"] = (string[])["query"],
+            ["code_challenge_methods_supported"] = (string[])["S256"],
+            ["scopes_supported"] = (string[])["openid", "profile"],
+            ["claims_supported"] = (string[])["sub", "auth_time", "amr", "acr", "sid", "nonce", "groups", "roles", "name", "preferred_username"],
+            ["acr_values_supported"] = DevLogin.AcrValues,
             ["subject_types_supported"] = (string[])["public"],
-            ["id_token_signing_alg_values_supported"] = (string[])["RS256"],
-            ["grant_types_supported"] = (string[])["client_credentials", "password"],
+            ["id_token_signing_alg_values_supported"] = (string[])[credentials.Algorithm],
+            ["grant_types_supported"] = (string[])["authorization_code", "client_credentials", "password"],
             ["token_endpoint_auth_methods_supported"] = (string[])["client_secret_post", "client_secret_basic"],
+            ["authorization_response_iss_parameter_supported"] = true,
+            ["request_parameter_supported"] = false,
+            ["request_uri_parameter_supported"] = false,
+            ["claims_parameter_supported"] = false,
         });
         return provider;
     }
@@ -161,13 +188,13 @@ internal sealed class DevIdentityProvider : IAsyncDisposable
                     Subject = user.Name,
                     Groups = user.Groups,
                     Roles = user.Roles,
-                    Amr = mfa ? ["pwd", "otp", "mfa"] : ["pwd"],
+                    Amr = DevLogin.AmrOf(mfa),
                     AuthAge = TimeSpan.Zero,
                 };
                 break;
 
             default:
-                return TokenError(StatusCodes.Status400BadRequest, "unsupported_grant_type", "use client_credentials or password");
+                return TokenError(StatusCodes.Status400BadRequest, "unsupported_grant_type", "use authorization_code, client_credentials or password");
         }
 
         var token = DevTokens.Mint(request, credentials, options.TimeProvider);
@@ -179,7 +206,8 @@ internal sealed class DevIdentityProvider : IAsyncDisposable
         });
     }
 
-    private static (string Id, string Secret) ClientCredentials(IFormCollection form, string authorization)
+    /// <summary>The client id and secret of a token request: <c>client_secret_basic</c> when present, else the form's.</summary>
+    internal static (string Id, string Secret) ClientCredentials(IFormCollection form, string authorization)
     {
         if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
@@ -200,11 +228,11 @@ internal sealed class DevIdentityProvider : IAsyncDisposable
         return (form["client_id"].ToString(), form["client_secret"].ToString());
     }
 
-    private static bool CryptographicEquals(string expected, string actual) =>
+    internal static bool CryptographicEquals(string expected, string actual) =>
         System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
             System.Text.Encoding.UTF8.GetBytes(expected), System.Text.Encoding.UTF8.GetBytes(actual));
 
-    private static IResult TokenError(int status, string error, string description) =>
+    internal static IResult TokenError(int status, string error, string description) =>
         Results.Json(new Dictionary<string, string> { ["error"] = error, ["error_description"] = description }, statusCode: status);
 
     private static string JwksOf(SigningCredentials credentials)

@@ -279,7 +279,13 @@ internal static class DevCommand
         var key = new Option<string>("--key") { Description = "PEM signing key, created when missing", DefaultValueFactory = _ => "config/keys/dev-idp.key.pem" };
         var audience = new Option<string>("--audience") { Description = "aud of issued tokens", DefaultValueFactory = _ => "ztgw" };
         var force = new Option<bool>("--force") { Description = "Allow a non-loopback address" };
-        var command = new Command("idp", "Run a development OpenID Provider (discovery, JWKS, token endpoint) on loopback") { listen, key, audience, force };
+        var sample = DevWebClient.Samples[0];
+        var webClient = new Option<string>("--web-client-id") { Description = "client_id of the web client browsers sign in to (signIn.clientId)", DefaultValueFactory = _ => sample.ClientId };
+        var webSecret = new Option<string>("--web-client-secret") { Description = "Its secret (the first line of signIn.clientSecretFile)", DefaultValueFactory = _ => sample.Secret };
+        var command = new Command("idp", "Run a development OpenID Provider (discovery, JWKS, browser sign-in, token endpoint) on loopback")
+        {
+            listen, key, audience, force, webClient, webSecret,
+        };
         command.SetAction(async (parse, outerToken) =>
         {
             using var signals = new ShutdownSignals(outerToken);
@@ -294,6 +300,7 @@ internal static class DevCommand
                     KeyFile = Path.GetFullPath(parse.GetValue(key)!),
                     Audience = parse.GetValue(audience)!,
                     Force = parse.GetValue(force),
+                    WebClients = [new DevWebClient(parse.GetValue(webClient)!, parse.GetValue(webSecret)!, [])],
                 }, logging, cancellationToken);
             }
             catch (Exception ex) when (ex is InvalidOperationException or IOException or UriFormatException)
@@ -312,6 +319,7 @@ internal static class DevCommand
                     discovery  {provider.Authority}/.well-known/openid-configuration
                     users      {string.Join(", ", DevIdentityProviderOptions.SampleUsers.Select(u => u.Name))} (password: {DevIdentityProvider.DevPassword})
                     workloads  {string.Join(", ", DevIdentityProviderOptions.SampleClients.Select(c => c.ClientId))} (secret: dev-secret)
+                    web client {parse.GetValue(webClient)} (secret: {parse.GetValue(webSecret)}), redirect URIs http(s)://127.0.0.1|localhost:PORT{DevWebClient.CallbackPath}
 
                     curl -s {provider.Authority}/token -d grant_type=password -d username=alice -d password=dev -d mfa=true
                     curl -s {provider.Authority}/token -d grant_type=client_credentials -d client_id=ledger-sync -d client_secret=dev-secret

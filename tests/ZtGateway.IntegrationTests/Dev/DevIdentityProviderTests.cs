@@ -92,6 +92,19 @@ public sealed class DevIdentityProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BrowserSignIn_AccessToken_IsAllowedWithMfa_WithoutMfaMustStepUp()
+    {
+        using var finance = _gateway.Client("finance");
+        using var browser = new DevSignInClient(_idp.Authority);
+        var withMfa = await browser.SignInAsync("alice", mfa: true);
+        using var other = new DevSignInClient(_idp.Authority);
+        var withoutMfa = await other.SignInAsync("alice", mfa: false);
+
+        Assert.Equal(HttpStatusCode.OK, (await Problem.SendAsync(finance, HttpMethod.Get, "/ledger/1", withMfa.AccessToken)).Status);
+        Assert.Equal("mfa-required", (await Problem.SendAsync(finance, HttpMethod.Get, "/ledger/1", withoutMfa.AccessToken)).Reason);
+    }
+
+    [Fact]
     public async Task ClientCredentials_GiveAWorkloadToken()
     {
         using var finance = _gateway.Client("finance");
