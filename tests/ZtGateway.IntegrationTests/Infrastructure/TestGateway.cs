@@ -60,9 +60,10 @@ public sealed class TestGateway : IAsyncDisposable
     /// <summary>Writes the config and starts the gateway; fails the test if the policy is invalid.</summary>
     internal static async Task<TestGateway> StartAsync(TestIdentity identity, IReadOnlyDictionary<string, string> segments,
         string? gatewayYaml = null, FakeTimeProvider? time = null, bool watch = false, TestDevices? devices = null,
-        Func<GatewayHostOptions, GatewayHostOptions>? configure = null)
+        Func<GatewayHostOptions, GatewayHostOptions>? configure = null, Action<string>? prepare = null)
     {
         var directory = CreateConfig(identity, segments, gatewayYaml, devices);
+        prepare?.Invoke(directory);
         time ??= new FakeTimeProvider(DateTimeOffset.UtcNow);
         configure ??= options => options;
         var (host, diagnostics) = await GatewayHost.StartAsync(configure(new GatewayHostOptions

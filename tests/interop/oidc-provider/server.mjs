@@ -187,6 +187,7 @@ function createProvider(issuer, keys, audience, resource, webOrigins = []) {
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_post',
+        require_auth_time: true,
         redirect_uris: (webOrigins.length > 0 ? webOrigins : ['http://127.0.0.1']).map((origin) => `${origin}/.ztgw/callback`),
         post_logout_redirect_uris: (webOrigins.length > 0 ? webOrigins : ['http://127.0.0.1']).map((origin) => `${origin}/.ztgw/signed-out`),
         scope: 'openid profile',
@@ -194,7 +195,8 @@ function createProvider(issuer, keys, audience, resource, webOrigins = []) {
     ],
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     acrValues: [ACR_PASSWORD, ACR_MFA],
-    claims: { openid: ['sub'], profile: ['groups', 'roles'] },
+    // acr, amr and sid go with openid, so every ID token says how and in which session the person signed in.
+    claims: { acr: null, amr: null, auth_time: null, sid: null, iss: null, openid: ['sub', 'acr', 'amr', 'sid'], profile: ['groups', 'roles'] },
     conformIdTokenClaims: false,
     // The gateway's own sign-in client is first-party: no consent screen.
     loadExistingGrant: async (ctx) => {

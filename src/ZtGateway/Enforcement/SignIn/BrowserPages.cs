@@ -69,14 +69,20 @@ internal static class BrowserPages
     public static string SignedOut() => Page("Signed out",
         "<p id=\"signed-out\">You are signed out of this segment.</p><p><a href=\"" + SignInPaths.SignIn + "\">Sign in again</a></p>");
 
-    public static Task WriteAsync(HttpContext context, int status, string html)
+    /// <summary>
+    /// Writes a page that loads nothing and frames nowhere. Forms post to this origin only, or also to
+    /// <paramref name="formTarget"/>'s origin (the provider a sign-out is redirected to: browsers hold the redirect
+    /// after a form post to <c>form-action</c> too).
+    /// </summary>
+    public static Task WriteAsync(HttpContext context, int status, string html, Uri? formTarget = null)
     {
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = HtmlContentType;
         response.Headers.CacheControl = "no-store";
         response.Headers.XContentTypeOptions = "nosniff";
-        response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+        var formAction = formTarget is null ? "'self'" : "'self' " + formTarget.GetLeftPart(UriPartial.Authority);
+        response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action " + formAction + "; frame-ancestors 'none'";
         var bytes = Encoding.UTF8.GetBytes(html);
         response.ContentLength = bytes.Length;
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(bytes, 0, bytes.Length, context.RequestAborted);

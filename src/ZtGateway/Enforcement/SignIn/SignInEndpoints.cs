@@ -64,7 +64,7 @@ internal sealed partial class SignInEndpoints(BrowserSignIn signIn, GatewayState
         {
             if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
             {
-                await BrowserPages.WriteAsync(context, StatusCodes.Status200OK, BrowserPages.SignOutForm());
+                await BrowserPages.WriteAsync(context, StatusCodes.Status200OK, BrowserPages.SignOutForm(), await EndSessionEndpointAsync(context));
                 return;
             }
 
@@ -115,21 +115,11 @@ internal sealed partial class SignInEndpoints(BrowserSignIn signIn, GatewayState
 
         Log.SignedOut(logger, signIn.Segment, read?.Session?.Principal.Subject ?? "(no session)");
         var signedOut = request.Scheme + "://" + request.Host + SignInPaths.SignedOut;
-        OpenIdConnectConfiguration? configuration = null;
-        try
-        {
-            configuration = await state.Current.Tokens.GetProviderConfigurationAsync(signIn.Context.Issuer.Name, context.RequestAborted);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.EndSessionUnavailable(logger, signIn.Segment, ex.Message);
-        }
-
-        if (configuration?.EndSessionEndpoint is { Length: > 0 } endSession && Uri.TryCreate(endSession, UriKind.Absolute, out _))
+        if (await EndSessionEndpointAsync(context) is { } endSession)
         {
             var message = new OpenIdConnectMessage
             {
-                IssuerAddress = endSession,
+                IssuerAddress = endSession.AbsoluteUri,
                 ClientId = signIn.Context.Settings.ClientId,
                 PostLogoutRedirectUri = signedOut,
             };
@@ -138,6 +128,25 @@ internal sealed partial class SignInEndpoints(BrowserSignIn signIn, GatewayState
         }
 
         context.Response.Redirect(SignInPaths.SignedOut);
+    }
+
+    // The provider's end_session_endpoint, or null when it has none or its metadata cannot be read now.
+    private async Task<Uri?> EndSessionEndpointAsync(HttpContext context)
+    {
+        OpenIdConnectConfiguration? configuration;
+        try
+        {
+            configuration = await state.Current.Tokens.GetProviderConfigurationAsync(signIn.Context.Issuer.Name, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.EndSessionUnavailable(logger, signIn.Segment, ex.Message);
+            return null;
+        }
+
+        return configuration?.EndSessionEndpoint is { Length: > 0 } endSession && Uri.TryCreate(endSession, UriKind.Absolute, out var uri)
+            && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+            ? uri : null;
     }
 
     private static bool SameOrigin(HttpRequest request, string origin) =>

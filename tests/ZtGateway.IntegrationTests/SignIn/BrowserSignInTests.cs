@@ -1,0 +1,254 @@
+using System.Net;
+using Microsoft.Playwright;
+using ZtGateway.IntegrationTests.Continuous;
+using ZtGateway.IntegrationTests.Infrastructure;
+
+namespace ZtGateway.IntegrationTests.SignIn;
+
+/// <summary>
+/// People in a real browser (headless Chromium) signing in at a real OpenID Provider through the gateway: the sign-in,
+/// an allowed page, the HTML refusal of another segment, step-up by redirect, sign-out; what the session cookie is worth
+/// elsewhere; and the revocations that end it.
+/// </summary>
+[Collection(SharedBrowser.Name)]
+[Trait("Category", "Interop")]
+public sealed class BrowserSignInTests(HeadlessChromium chromium)
+{
+    // Signs in at the provider's login form the browser was sent to, and waits to be back at the gateway.
+    private static async Task LogInAsync(IPage page, string user, bool mfa, string? backAt)
+    {
+        await page.Locator("#login").WaitForAsync();
+        await page.SelectOptionAsync("#username", user);
+        await page.FillAsync("#password", OidcProviderProcess.LoginPassword);
+        if (mfa)
+        {
+            await page.CheckAsync("#mfa");
+        }
+
+        await page.ClickAsync("#login");
+        if (backAt is null)
+        {
+            return;
+        }
+
+        // The redirects end at the gateway's page (bounded wait, polled: the chain has several hops).
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!(page.Url.StartsWith(backAt, StringComparison.Ordinal) && !page.Url.Contains("/.ztgw/", StringComparison.Ordinal)))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"not back at {backAt} after signing in; the browser is at {page.Url}:\n{await page.ContentAsync()}");
+            }
+
+            await Task.Delay(100);
+        }
+
+        await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
+    }
+
+    private static async Task<string> SessionCookieAsync(IBrowserContext context, string segment) =>
+        (await context.CookiesAsync()).Single(c => c.Name == "ztgw-" + segment).Value;
+
+    [Fact]
+    public async Task A_person_signs_in_reaches_a_page_is_refused_elsewhere_steps_up_and_signs_out()
+    {
+        await using var rig = await SignInRig.StartAsync();
+        await using var context = await chromium.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        // No session: the browser is sent to the provider, signs in without MFA, and comes back to the page it asked for.
+        await page.GotoAsync(rig.Finance() + "/reports/q3");
+        Assert.StartsWith(rig.Provider.Issuer, page.Url, StringComparison.Ordinal);
+        await LogInAsync(page, "alice", mfa: false, backAt: rig.Finance());
+        Assert.Equal(rig.Finance() + "/reports/q3", page.Url);
+        Assert.Contains("\"service\":\"portal\"", await page.ContentAsync(), StringComparison.Ordinal);
+        var forwarded = rig.Portal.Requests.Last(r => r.Path == "/reports/q3");
+        Assert.False(forwarded.Headers.TryGetValue("Cookie", out var cookie) && cookie.Contains("ztgw", StringComparison.Ordinal));
+
+        var sessionCookie = (await context.CookiesAsync()).Single(c => c.Name == "ztgw-finance");
+        Assert.True(sessionCookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Lax, sessionCookie.SameSite);
+
+        // Another segment: signed in there too (the provider remembers her), then refused as a page, not as JSON.
+        var refused = await page.GotoAsync(rig.Hr() + "/people/directory");
+        Assert.NotNull(refused);
+        Assert.Equal(403, refused.Status);
+        Assert.StartsWith("text/html", refused.Headers["content-type"], StringComparison.Ordinal);
+        Assert.Contains("segment-not-allowed", await page.ContentAsync(), StringComparison.Ordinal);
+        Assert.Matches("^[0-9a-f-]{36}$", await page.Locator("#decision-id").TextContentAsync() ?? string.Empty);
+        Assert.Empty(rig.People.Requests);
+
+        // The admin page needs MFA: the browser is sent to sign in again, with MFA this time, and comes back allowed.
+        await page.GotoAsync(rig.Finance() + "/admin/settings");
+        Assert.StartsWith(rig.Provider.Issuer, page.Url, StringComparison.Ordinal);
+        await LogInAsync(page, "alice", mfa: true, backAt: rig.Finance());
+        Assert.Equal(rig.Finance() + "/admin/settings", page.Url);
+        var admin = await page.ContentAsync();
+        Assert.True(admin.Contains("\"path\":\"/admin/settings\"", StringComparison.Ordinal), admin);
+
+        // Sign out: the session ends here and at the provider; the next visit asks for a login again.
+        await page.GotoAsync(rig.Finance() + "/.ztgw/sign-out");
+        await page.ClickAsync("#sign-out");
+                await page.Locator("button[name=logout]").ClickAsync();
+        await page.Locator("#signed-out").WaitForAsync();
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "ztgw-finance");
+        await page.GotoAsync(rig.Finance() + "/reports/q3");
+        await page.Locator("#login").WaitForAsync();
+        Assert.StartsWith(rig.Provider.Issuer, page.Url, StringComparison.Ordinal);
+
+        var audit = await File.ReadAllTextAsync(rig.Gateway.AuditFile);
+        Assert.Contains("\"code\":302", audit, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_admin_page_still_refused_after_stepping_up_gets_the_refusal_and_no_redirect_loop()
+    {
+        await using var rig = await SignInRig.StartAsync();
+        await using var context = await chromium.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync(rig.Finance() + "/admin/settings");
+        await LogInAsync(page, "alice", mfa: false, backAt: null);
+
+        // Sent to step up, she signs in without MFA again: the page she gets is the refusal.
+        await page.Locator("#login").WaitForAsync();
+        await page.SelectOptionAsync("#username", "alice");
+        await page.FillAsync("#password", OidcProviderProcess.LoginPassword);
+        var refusal = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("#login"),
+            r => r.Url.StartsWith(rig.Finance() + "/admin/settings", StringComparison.Ordinal));
+        Assert.Equal(401, refusal.Status);
+        await page.WaitForURLAsync(rig.Finance() + "/admin/settings");
+        Assert.Contains("mfa-required", await page.ContentAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_session_cookie_is_refused_at_another_segment_and_a_tampered_one_is_token_invalid()
+    {
+        await using var rig = await SignInRig.StartAsync();
+        await using var context = await chromium.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(rig.Finance() + "/reports");
+        await LogInAsync(page, "alice", mfa: false, backAt: rig.Finance());
+        var session = await SessionCookieAsync(context, "finance");
+
+        var (status, body, _) = await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + session);
+        Assert.Equal(HttpStatusCode.OK, status);
+
+        (status, body, _) = await SignInRig.GetAsync(rig.Hr() + "/people", "ztgw-hr=" + session);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("token-invalid", SignInRig.Reason(body));
+
+        var chars = session.ToCharArray();
+        chars[chars.Length / 2] = chars[chars.Length / 2] == 'A' ? 'B' : 'A';
+        (status, body, _) = await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + new string(chars));
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("token-invalid", SignInRig.Reason(body));
+
+        // No upstream request ever carried a gateway cookie.
+        Assert.All(rig.Portal.Requests, r => Assert.False(r.Headers.TryGetValue("Cookie", out var c) && c.Contains("ztgw", StringComparison.Ordinal)));
+        Assert.DoesNotContain(rig.People.Requests, r => r.Path.StartsWith("/people", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_api_client_is_never_redirected_and_a_browser_is_sent_with_pkce_state_and_nonce()
+    {
+        await using var rig = await SignInRig.StartAsync();
+
+        var (status, body, _) = await SignInRig.GetAsync(rig.Finance() + "/reports", cookie: null);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("token-missing", SignInRig.Reason(body));
+
+        var (browserStatus, _, response) = await SignInRig.GetAsync(rig.Finance() + "/reports", cookie: null, accept: "text/html");
+        Assert.Equal(HttpStatusCode.Found, browserStatus);
+        var location = response.Headers.Location!.ToString();
+        Assert.StartsWith(rig.Provider.Issuer, location, StringComparison.Ordinal);
+        // The request itself (code, PKCE S256, state, nonce, redirect_uri) was pushed to the provider first (RFC 9126):
+        // the browser only carries its handle.
+        Assert.Contains("client_id=" + OidcProviderProcess.WebClient, location, StringComparison.Ordinal);
+        Assert.Contains("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A", location, StringComparison.Ordinal);
+        Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("ztgw.correlation.", StringComparison.Ordinal)
+            && c.Contains("httponly", StringComparison.OrdinalIgnoreCase) && c.Contains("samesite=lax", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("ztgw.nonce.", StringComparison.Ordinal));
+
+        // A callback nobody started is refused, never forwarded.
+        (status, body, _) = await SignInRig.GetAsync(rig.Finance() + "/.ztgw/callback?code=forged&state=forged", cookie: null);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("token-invalid", SignInRig.Reason(body));
+        Assert.Empty(rig.Portal.Requests);
+    }
+
+    [Fact]
+    public async Task A_caep_session_revoked_ends_the_live_session_on_its_next_request()
+    {
+        await using var rig = await SignInRig.StartAsync();
+        await using var context = await chromium.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(rig.Finance() + "/reports");
+        await LogInAsync(page, "bob", mfa: false, backAt: rig.Finance());
+        var session = await SessionCookieAsync(context, "finance");
+
+        var now = DateTimeOffset.UtcNow;
+        var set = rig.Transmitter.Set(now, "session-revoked", new Dictionary<string, object>
+        {
+            ["subject"] = TestTransmitter.User("bob", rig.Provider.Issuer),
+            ["event_timestamp"] = now.ToUnixTimeSeconds(),
+        });
+        Assert.Equal(HttpStatusCode.Accepted, await rig.PushSignalAsync(set));
+
+        var refused = await page.GotoAsync(rig.Finance() + "/reports");
+        Assert.Equal(401, refused!.Status);
+        Assert.Contains("token-revoked", await page.ContentAsync(), StringComparison.Ordinal);
+        var (status, body, _) = await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + session);
+        Assert.Equal("token-revoked", SignInRig.Reason(body));
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+    }
+
+    [Fact]
+    public async Task A_back_channel_logout_ends_the_live_session_and_a_forged_or_replayed_one_is_refused()
+    {
+        await using var rig = await SignInRig.StartAsync();
+        await using var context = await chromium.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(rig.Finance() + "/reports");
+        await LogInAsync(page, "carol", mfa: false, backAt: rig.Finance());
+        var session = await SessionCookieAsync(context, "finance");
+
+        var (forgedStatus, _) = await rig.BackChannelLogoutAsync(rig.LogoutToken("carol", forged: true));
+        Assert.Equal(HttpStatusCode.BadRequest, forgedStatus);
+        Assert.Equal(HttpStatusCode.OK, (await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + session)).Status);
+
+        var token = rig.LogoutToken("carol");
+        var (status, _) = await rig.BackChannelLogoutAsync(token);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var (replayed, replayBody) = await rig.BackChannelLogoutAsync(token);
+        Assert.Equal(HttpStatusCode.BadRequest, replayed);
+        Assert.Contains("invalid_request", replayBody, StringComparison.Ordinal);
+
+        var (after, body, _) = await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + session);
+        Assert.Equal(HttpStatusCode.Unauthorized, after);
+        Assert.Equal("token-revoked", SignInRig.Reason(body));
+    }
+
+    [Fact]
+    public async Task Two_gateways_on_one_redis_accept_each_others_sessions()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var rig = await SignInRig.StartAsync(gateways: 2, redis: redis);
+        await using var context = await chromium.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(rig.Finance(0) + "/reports");
+        await LogInAsync(page, "alice", mfa: false, backAt: rig.Finance(0));
+        var session = await SessionCookieAsync(context, "finance");
+
+        var (status, body, _) = await SignInRig.GetAsync(rig.Finance(1) + "/reports", "ztgw-finance=" + session);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("\"service\":\"portal\"", body, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The browser tests share one Chromium.</summary>
+[CollectionDefinition(Name)]
+public sealed class SharedBrowser : ICollectionFixture<HeadlessChromium>
+{
+    public const string Name = "browser";
+}
