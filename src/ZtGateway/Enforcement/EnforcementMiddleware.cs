@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
@@ -14,6 +15,7 @@ using ZtGateway.Sources.Device;
 using ZtGateway.Sources.Identity;
 using ZtGateway.Sources.Identity.Sessions;
 using ZtGateway.Telemetry;
+using ZtGateway.Transport;
 
 namespace ZtGateway.Enforcement;
 
@@ -36,12 +38,15 @@ internal sealed partial class EnforcementMiddleware
     private readonly LateralMovementDetector _detector;
     private readonly ExchangeRegistry _exchanges;
     private readonly BrowserSignIn? _signIn;
+    private readonly ListenerTransport? _transport;
 
     public EnforcementMiddleware(RequestDelegate next, SegmentIdentity segment, GatewayStateHolder state,
         IProxyStateLookup proxyState, TimeProvider timeProvider, ILogger<EnforcementMiddleware> logger, GatewayTelemetry telemetry,
-        ContinuousEvaluation continuous, LateralMovementDetector detector, ExchangeRegistry exchanges, BrowserSignIn? signIn = null)
+        ContinuousEvaluation continuous, LateralMovementDetector detector, ExchangeRegistry exchanges, BrowserSignIn? signIn = null,
+        ListenerTransport? transport = null)
     {
         _signIn = signIn;
+        _transport = transport;
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(segment);
         ArgumentNullException.ThrowIfNull(state);
@@ -125,9 +130,14 @@ internal sealed partial class EnforcementMiddleware
             token = token with { Status = TokenStatus.Invalid, Principal = null, Detail = "more than one Authorization header" };
         }
 
-        // The verified client certificate: a workload's credential, and the one a certificate-bound token must come with.
-        token = WorkloadCertificates.Resolve(token, context.Connection.ClientCertificate,
-            policy.Segments.TryGetValue(_segment, out var served) ? served.Tls : null, policy.Gateway.Identity.WorkloadCertificates);
+        // The verified client certificate: a workload's credential, and the one a certificate-bound token must come with;
+        // on a listener that also takes device certificates, only one of tls.clientCA is either, and one of the device CA names a device.
+        var listenerTls = policy.Segments.TryGetValue(_segment, out var served) ? served.Tls : null;
+        var certificate = listenerTls is { ClientCertificates: not Policy.Configuration.ClientCertificateRequirement.None } ? context.Connection.ClientCertificate : null;
+        var anchors = certificate is not null && _transport is { NamesDevices: true } transport
+            ? transport.AnchorsOf(context.Features.Get<ISslStreamFeature>()?.SslStream)
+            : new CertificateAnchors(ClientCa: true, DeviceCa: false);
+        token = WorkloadCertificates.Resolve(token, anchors.ClientCa ? certificate : null, policy.Gateway.Identity.WorkloadCertificates);
 
         var posture = deviceHeader.Count switch
         {
@@ -135,6 +145,15 @@ internal sealed partial class EnforcementMiddleware
             1 => await state.Posture.VerifyAsync(deviceHeader[0], token.Principal, recent?.Posture, context.RequestAborted),
             _ => PostureOutcome.Invalid("more than one device assertion"),
         };
+
+        if (anchors.DeviceCa && policy.Gateway.Device.Certificates is { } deviceCertificates)
+        {
+            var (deviceId, problem) = DeviceCertificates.Name(certificate!, deviceCertificates.IdFrom);
+            posture = deviceId is null
+                ? PostureOutcome.Invalid(problem!)
+                : await DeviceCertificates.PostureAsync(deviceId, posture, _continuous.Postures, state.Posture, token.Principal, recent?.Posture,
+                    _time.GetUtcNow(), context.RequestAborted);
+        }
 
         var continuous = _continuous.Check(token.Principal, posture.Device);
         var requestContext = new RequestContext

@@ -534,6 +534,15 @@ internal sealed partial class GatewayHost : IAsyncDisposable, IGatewayStatus
     // Listeners are opened once per process; a reload that would move or drop one needs a restart.
     private (SourceLocation Location, string Message)? ListenerChange(PolicySet current, PolicySet next)
     {
+        // The device CA joins the handshake trust of every listener that asks for client certificates when it opens.
+        var (devicesNow, devicesNext) = (current.Gateway.Device.Certificates, next.Gateway.Device.Certificates);
+        if (devicesNow?.Ca.Path != devicesNext?.Ca.Path && _listeners.Any(l => next.Segments.TryGetValue(l.Segment, out var s)
+                && s.Tls is { ClientCertificates: not ClientCertificateRequirement.None }))
+        {
+            return (devicesNext?.Location ?? devicesNow?.Location ?? new SourceLocation(next.Gateway.FilePath, 1, 1),
+                "device.certificates.ca changed; restart the gateway to apply it to the listeners that ask for client certificates");
+        }
+
         foreach (var listener in _listeners)
         {
             if (!next.Segments.TryGetValue(listener.Segment, out var segment))

@@ -53,7 +53,7 @@ internal sealed class SegmentListener : IAsyncDisposable
         GatewayTelemetry telemetry, UpstreamResilienceOptions resilience, ContinuousEvaluation continuous, LateralMovementDetector detector,
         ExchangeRegistry exchanges, SignInContext? signIn = null)
     {
-        var transport = ListenerTransport.Create(segment, timeProvider, loggerFactory);
+        var transport = ListenerTransport.Create(segment, state.Current.Policy.Gateway.Device.Certificates, timeProvider, loggerFactory);
         var upstreamTls = new UpstreamTlsRegistry(timeProvider, loggerFactory.CreateLogger("ZtGateway.Transport"));
         upstreamTls.Update(TlsServices(segment));
         var builder = EmbeddedWebApp.CreateBuilder("ztgw", segment.Listen, loggerFactory, contentRoot, transport.Configure);
@@ -66,6 +66,7 @@ internal sealed class SegmentListener : IAsyncDisposable
         builder.Services.AddSingleton(continuous);
         builder.Services.AddSingleton(detector);
         builder.Services.AddSingleton(exchanges);
+        builder.Services.AddSingleton(transport);
 
         BrowserSignIn? browser = null;
         if (signIn is not null && segment.SignIn)

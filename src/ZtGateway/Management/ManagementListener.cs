@@ -41,6 +41,7 @@ internal sealed class ManagementListener : IAsyncDisposable
         SignalEndpoints.Map(app);
         QuarantineEndpoints.Map(app);
         BackChannelLogoutEndpoints.Map(app);
+        DevicePostureEndpoints.Map(app);
         return new ManagementListener(app);
     }
 

@@ -13,6 +13,11 @@ namespace ZtGateway.Transport;
 /// <param name="Context">The leaf with the intermediates of its file, sent in every handshake.</param>
 internal sealed record ServerCertificate(X509Certificate2 Leaf, SslStreamCertificateContext Context);
 
+/// <summary>Which trusted CAs a client certificate chains to (<see cref="ListenerTransport.AnchorsOf"/>).</summary>
+/// <param name="ClientCa">It chains to the segment's <c>tls.clientCA</c>: it may be a workload's X.509-SVID.</param>
+/// <param name="DeviceCa">It chains to <c>device.certificates.ca</c>: it names a device.</param>
+internal readonly record struct CertificateAnchors(bool ClientCa, bool DeviceCa);
+
 /// <summary>
 /// The transport of one segment listener: the HTTP versions of its <c>protocols</c> and, on an https listen, its TLS:
 /// the certificate (read again when its files change), the lowest version, and the client certificates it asks for and
@@ -36,11 +41,24 @@ internal sealed class ListenerTransport
     /// <summary>The certificate in force; null on a plain http listener.</summary>
     public X509Certificate2? Certificate => _certificate?.Current.Leaf;
 
+    /// <summary>True when the listener's handshake also accepts device certificates (<c>device.certificates</c>).</summary>
+    public bool NamesDevices => _clients?.Devices is not null;
+
+    /// <summary>
+    /// Which CAs the client certificate of the connection over <paramref name="stream"/> chains to, as its handshake found
+    /// (with the chain the client sent); <c>default</c> (neither) for a stream this listener did not verify.
+    /// </summary>
+    public CertificateAnchors AnchorsOf(SslStream? stream) => stream is not null && _clients is { } clients ? clients.AnchorsOf(stream) : default;
+
     /// <summary>
     /// Reads the segment's TLS files. Throws <see cref="InvalidOperationException"/> when they cannot be used (the listener
     /// then does not open), and when the listen is https without a <c>tls</c> section (a record not made by the loader).
     /// </summary>
-    public static ListenerTransport Create(SegmentConfig segment, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    /// <param name="segment">The segment whose listener this is.</param>
+    /// <param name="devices"><c>device.certificates</c>; null when absent. Its CA is trusted by a listener that asks for client certificates.</param>
+    /// <param name="timeProvider">The clock of certificate validity.</param>
+    /// <param name="loggerFactory">Where logs go.</param>
+    public static ListenerTransport Create(SegmentConfig segment, DeviceCertificateSettings? devices, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(segment);
         var https = segment.Listen.StartsWith("https:", StringComparison.OrdinalIgnoreCase);
@@ -60,7 +78,10 @@ internal sealed class ListenerTransport
             var ca = tls.ClientCa ?? throw new InvalidOperationException($"segment '{segment.Name}': client certificates need tls.clientCA");
             var trust = ReloadingPem<X509Certificate2Collection>.Open([ca.Path], () => TlsFiles.LoadBundle(ca.Path),
                 $"segment '{segment.Name}' client CA {ca.Path}", logger);
-            clients = new ClientCertificateVerifier(trust, tls.ClientCertificates, timeProvider, segment.Name, logger);
+            var deviceTrust = devices is null ? null
+                : ReloadingPem<X509Certificate2Collection>.Open([devices.Ca.Path], () => TlsFiles.LoadBundle(devices.Ca.Path),
+                    $"segment '{segment.Name}' device CA {devices.Ca.Path}", logger);
+            clients = new ClientCertificateVerifier(trust, tls.ClientCertificates, timeProvider, segment.Name, logger, deviceTrust);
         }
 
         return new ListenerTransport(segment, certificate, clients);
@@ -91,6 +112,7 @@ internal sealed class ListenerTransport
     {
         _certificate?.Refresh();
         _clients?.Trust.Refresh();
+        _clients?.Devices?.Refresh();
     }
 
     private SslServerAuthenticationOptions HandshakeOptions()
@@ -107,7 +129,7 @@ internal sealed class ListenerTransport
         if (_clients is { } clients)
         {
             options.ClientCertificateRequired = true;
-            options.RemoteCertificateValidationCallback = (_, certificate, chain, _) => clients.Verify(certificate, chain);
+            options.RemoteCertificateValidationCallback = (sender, certificate, chain, _) => clients.Verify(sender, certificate, chain);
         }
 
         return options;

@@ -91,9 +91,11 @@ public sealed class ContinuousGateway : IAsyncDisposable
     public HttpClient Management() => new() { BaseAddress = Host.ManagementAddress, Timeout = TimeSpan.FromSeconds(30) };
 
     public static async Task<ContinuousGateway> StartAsync(TestIdentity identity, TestTransmitter transmitter, IReadOnlyDictionary<string, string> segments,
-        TestDevices? devices = null, string detection = "", string sharedState = "", string segment = "all", long? compactAbove = null)
+        TestDevices? devices = null, string detection = "", string sharedState = "", string segment = "all", long? compactAbove = null,
+        Func<string, string>? gatewayYaml = null)
     {
-        var directory = TestGateway.CreateConfig(identity, segments, GatewayYaml(detection, sharedState), devices);
+        var yaml = GatewayYaml(detection, sharedState);
+        var directory = TestGateway.CreateConfig(identity, segments, gatewayYaml is null ? yaml : gatewayYaml(yaml), devices);
         transmitter.WriteJwks(Path.Combine(directory, "keys", "signals.jwks.json"));
         var gateway = new ContinuousGateway(directory, new FakeTimeProvider(DateTimeOffset.UtcNow), segment, compactAbove);
         await gateway.StartHostAsync();

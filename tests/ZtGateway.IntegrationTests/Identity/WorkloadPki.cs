@@ -22,6 +22,7 @@ public sealed class WorkloadPki : IDisposable
         Directory = System.IO.Directory.CreateTempSubdirectory("ztgw-pki-").FullName;
         Ca = CreateCa("CN=corp.test SPIFFE bundle");
         UntrustedCa = CreateCa("CN=nobody's CA");
+        DeviceCa = CreateCa("CN=corp.test MDM device CA");
         Server = Issue(Ca, "CN=127.0.0.1", san =>
         {
             san.AddIpAddress(IPAddress.Loopback);
@@ -34,6 +35,8 @@ public sealed class WorkloadPki : IDisposable
         File.WriteAllText(CertificateFile, Server.ExportCertificatePem() + "\n" + Ca.ExportCertificatePem() + "\n");
         File.WriteAllText(KeyFile, Server.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(ClientCaFile, Ca.ExportCertificatePem());
+        DeviceCaFile = Path.Combine(Directory, "mdm-ca.pem");
+        File.WriteAllText(DeviceCaFile, DeviceCa.ExportCertificatePem());
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(KeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -47,6 +50,12 @@ public sealed class WorkloadPki : IDisposable
 
     /// <summary>A CA the listener does not know.</summary>
     public X509Certificate2 UntrustedCa { get; }
+
+    /// <summary>The MDM's CA, which issues device certificates (<c>device.certificates.ca</c>).</summary>
+    public X509Certificate2 DeviceCa { get; }
+
+    /// <summary>PEM of <see cref="DeviceCa"/>.</summary>
+    public string DeviceCaFile { get; }
 
     public X509Certificate2 Server { get; }
 
@@ -72,6 +81,14 @@ public sealed class WorkloadPki : IDisposable
     /// <summary>A client certificate without any URI SAN, as an MDM would issue to a device.</summary>
     public X509Certificate2 DeviceCertificate() =>
         Issue(Ca, "CN=laptop-1", san => san.AddDnsName("laptop-1.corp.test"), ClientAuth, X509KeyUsageFlags.DigitalSignature);
+
+    /// <summary>A device certificate the MDM issues: its first URI SAN names the device, its CN and DNS name say other things.</summary>
+    public X509Certificate2 MdmDevice(string deviceUri, string commonName = "laptop") =>
+        Issue(DeviceCa, "CN=" + commonName, san =>
+        {
+            san.AddUri(new Uri(deviceUri));
+            san.AddDnsName(commonName + ".devices.corp.test");
+        }, ClientAuth, X509KeyUsageFlags.DigitalSignature);
 
     /// <summary>
     /// A client of <paramref name="listener"/> that trusts only <see cref="Server"/>, presents <paramref name="certificate"/>
@@ -126,6 +143,7 @@ public sealed class WorkloadPki : IDisposable
 
         Ca.Dispose();
         UntrustedCa.Dispose();
+        DeviceCa.Dispose();
         Server.Dispose();
         try
         {

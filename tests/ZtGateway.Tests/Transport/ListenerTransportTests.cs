@@ -61,7 +61,7 @@ public sealed class ListenerTransportTests : IDisposable
     /// <summary>Starts a listener that answers with the thumbprint of the request's client certificate, or "none".</summary>
     private static async Task<(WebApplication App, Uri Address)> StartAsync(SegmentConfig segment)
     {
-        var transport = ListenerTransport.Create(segment, TimeProvider.System, NullLoggerFactory.Instance);
+        var transport = ListenerTransport.Create(segment, null, TimeProvider.System, NullLoggerFactory.Instance);
         var builder = EmbeddedWebApp.CreateBuilder("transport-test", segment.Listen, NullLoggerFactory.Instance, endpoint: transport.Configure);
         var app = builder.Build();
         app.MapGet("/", (HttpContext context) => context.Connection.ClientCertificate?.Thumbprint ?? "none");
@@ -129,12 +129,12 @@ public sealed class ListenerTransportTests : IDisposable
     [Fact]
     public void PlainListen_HasNoCertificate_AndHttpsWithoutTls_IsRefused()
     {
-        var plain = ListenerTransport.Create(new SegmentConfig { Name = "hr", Listen = "http://127.0.0.1:0", FilePath = "x" }, TimeProvider.System,
+        var plain = ListenerTransport.Create(new SegmentConfig { Name = "hr", Listen = "http://127.0.0.1:0", FilePath = "x" }, null, TimeProvider.System,
             NullLoggerFactory.Instance);
 
         Assert.Null(plain.Certificate);
         Assert.Throws<InvalidOperationException>(() => ListenerTransport.Create(
-            new SegmentConfig { Name = "hr", Listen = "https://127.0.0.1:0", FilePath = "x" }, TimeProvider.System, NullLoggerFactory.Instance));
+            new SegmentConfig { Name = "hr", Listen = "https://127.0.0.1:0", FilePath = "x" }, null, TimeProvider.System, NullLoggerFactory.Instance));
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public sealed class ListenerTransportTests : IDisposable
         File.WriteAllText(PathOf("hr.key"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
         OwnerOnly(PathOf("hr.key"));
 
-        var error = Assert.Throws<InvalidOperationException>(() => ListenerTransport.Create(Segment(ClientCertificateRequirement.None), TimeProvider.System,
+        var error = Assert.Throws<InvalidOperationException>(() => ListenerTransport.Create(Segment(ClientCertificateRequirement.None), null, TimeProvider.System,
             NullLoggerFactory.Instance));
 
         Assert.Contains("hr.key", error.Message, StringComparison.Ordinal);

@@ -50,6 +50,9 @@ internal sealed partial class ContinuousEvaluation : IDisposable
     /// <summary>Quarantined principals and devices.</summary>
     public QuarantineStore Quarantines { get; } = new();
 
+    /// <summary>The latest posture assertion pushed for each device.</summary>
+    public PushedPostureStore Postures { get; } = new();
+
     /// <summary>Ids of accepted signals.</summary>
     public ReplayGuard Replay { get; } = new(ReplayRetention);
 
@@ -98,7 +101,7 @@ internal sealed partial class ContinuousEvaluation : IDisposable
             foreach (var record in records)
             {
                 continuous.Replay.Apply(record, now);
-                if (continuous.Revocations.Apply(record) || continuous.Quarantines.Apply(record))
+                if (continuous.Revocations.Apply(record) || continuous.Quarantines.Apply(record) || continuous.Postures.Apply(record))
                 {
                     continue;
                 }
@@ -187,7 +190,8 @@ internal sealed partial class ContinuousEvaluation : IDisposable
             // Applied even when the disk refused it: tightening must not wait for storage, and a lost
             // release errs on the safe side after a restart.
             verdictChanged = Revocations.Apply(record) || Quarantines.Apply(record);
-            if (!verdictChanged && record.Type == JournalRecordTypes.Pair)
+            // A pushed posture is read from its store on each request; it changes no verdict of Check.
+            if (!verdictChanged && !Postures.Apply(record) && record.Type == JournalRecordTypes.Pair)
             {
                 _pairs.Add((record.SourceSegment!, record.DestinationSegment!));
             }
@@ -275,6 +279,11 @@ internal sealed partial class ContinuousEvaluation : IDisposable
                 return true;
             }
 
+            if (Postures.Apply(record))
+            {
+                return false;
+            }
+
             if (record.Type == JournalRecordTypes.Pair)
             {
                 _pairs.Add((record.SourceSegment!, record.DestinationSegment!));
@@ -303,6 +312,7 @@ internal sealed partial class ContinuousEvaluation : IDisposable
                 .. _pairs.Select(p => new JournalRecord { Type = JournalRecordTypes.Pair, Time = now, SourceSegment = p.Source, DestinationSegment = p.Destination }),
                 .. Revocations.Live(now),
                 .. Quarantines.Live(now, Replay.Retention),
+                .. Postures.Live(now),
                 .. Replay.Live(now),
             ];
         }
@@ -383,6 +393,7 @@ internal sealed partial class ContinuousEvaluation : IDisposable
             .. pairs.Distinct().Select(p => new JournalRecord { Type = JournalRecordTypes.Pair, Time = now, SourceSegment = p.Source, DestinationSegment = p.Destination }),
             .. Revocations.Live(now),
             .. Quarantines.Live(now, Replay.Retention),
+            .. Postures.Live(now),
             .. Replay.Live(now),
         ];
         if (live.Count * 2 > lines)

@@ -71,6 +71,10 @@ internal sealed record JournalRecord
     /// <summary>Pair: the destination segment.</summary>
     [JsonPropertyName("dst")]
     public string? DestinationSegment { get; init; }
+
+    /// <summary>Posture: the signed posture assertion pushed for the device <c>id</c>, verified again wherever it is used.</summary>
+    [JsonPropertyName("assertion")]
+    public string? Assertion { get; init; }
 }
 
 /// <summary>The kinds of <see cref="JournalRecord"/>.</summary>
@@ -102,6 +106,12 @@ internal static class JournalRecordTypes
 
     /// <summary>A source-to-destination segment pair the detector now knows.</summary>
     public const string Pair = "pair";
+
+    /// <summary>
+    /// The posture assertion an EDR/MDM bridge pushed for device <c>id</c> (<c>assertion</c>), issued at <c>at</c>, in force
+    /// until <c>until</c>; <c>target</c> is <c>device</c>.
+    /// </summary>
+    public const string Posture = "posture";
 
     /// <summary>A signal that changed nothing but whose <c>jti</c> must not be accepted again.</summary>
     public const string Seen = "seen";

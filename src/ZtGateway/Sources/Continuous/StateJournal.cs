@@ -260,6 +260,10 @@ internal static class JournalRecordCheck
         JournalRecordTypes.Learning => record.At is null ? "a learning line needs at" : null,
         JournalRecordTypes.Pair =>
             string.IsNullOrEmpty(record.SourceSegment) || string.IsNullOrEmpty(record.DestinationSegment) ? "a pair line needs src and dst" : null,
+        JournalRecordTypes.Posture =>
+            record.Target != QuarantineTargets.Device || string.IsNullOrEmpty(record.Id) || string.IsNullOrEmpty(record.Assertion)
+            || record.At is null || record.Until is null
+                ? "a posture line needs target device, id, assertion, at and until" : null,
         JournalRecordTypes.Seen => string.IsNullOrEmpty(record.TokenId) ? "a seen line needs jti" : null,
         _ => "unknown record type '" + record.Type + "'",
     };

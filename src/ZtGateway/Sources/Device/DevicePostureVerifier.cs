@@ -78,28 +78,48 @@ internal sealed class DevicePostureVerifier : IDisposable
             return PostureOutcome.Absent;
         }
 
+        var (verified, refusal) = await VerifyCachedAsync(assertion, recent, cancellationToken);
+        return verified is not null ? Bind(verified, principal) : refusal!;
+    }
+
+    /// <summary>
+    /// Verifies an assertion an EDR/MDM bridge pushes for its device (<c>POST /device/posture</c>): everything
+    /// <see cref="VerifyAsync(string?, Principal?, RecentCredential?, CancellationToken)"/> checks but the user binding, which
+    /// is checked against the caller each time the pushed assertion is used. Returns the verified posture and the
+    /// assertion's <c>iat</c>, or the refusal.
+    /// </summary>
+    public async ValueTask<(PostureOutcome Outcome, DateTimeOffset IssuedAt)> VerifyPushedAsync(string assertion, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(assertion);
+        var (verified, refusal) = await VerifyCachedAsync(assertion, recent: null, cancellationToken);
+        return verified is not null ? (verified.Outcome, verified.IssuedAt) : (refusal!, default);
+    }
+
+    private async ValueTask<(CachedPosture? Verified, PostureOutcome? Refusal)> VerifyCachedAsync(string assertion, RecentCredential? recent,
+        CancellationToken cancellationToken)
+    {
         var now = _time.GetUtcNow();
         if (recent is not null)
         {
             if (_cache.TryGetRecent(recent, assertion, now, out var again))
             {
-                return Bind(again, principal);
+                return (again, null);
             }
 
             if (_refused.TryGetRecent(recent, assertion, now, out var refusedAgain))
             {
-                return refusedAgain;
+                return (null, refusedAgain);
             }
         }
 
         if (_cache.TryGet(assertion, assertion, now, recent, out var cached))
         {
-            return Bind(cached, principal);
+            return (cached, null);
         }
 
         if (_refused.TryGet(assertion, assertion, now, recent, out var refused))
         {
-            return refused;
+            return (null, refused);
         }
 
         var generation = Volatile.Read(ref _generation);
@@ -112,7 +132,7 @@ internal sealed class DevicePostureVerifier : IDisposable
                 _cache.Set(assertion, verified, verified.Outcome.Device!.DeviceId, now, verified.Expires, assertion, recent);
             }
 
-            return Bind(verified, principal);
+            return (verified, null);
         }
 
         if (current)
@@ -120,7 +140,7 @@ internal sealed class DevicePostureVerifier : IDisposable
             _refused.Set(assertion, refusal!, subject: null, now, now + CachingTokenValidator.RefusalLifetime, assertion, recent);
         }
 
-        return refusal!;
+        return (null, refusal);
     }
 
     /// <summary>Forgets every remembered verdict (a posture issuer's keys changed).</summary>
@@ -250,12 +270,12 @@ internal sealed class DevicePostureVerifier : IDisposable
             Managed = managed,
             Risk = risk,
         }, "verified") { Expires = expires };
-        return (new CachedPosture(verified, boundUser, expires), null);
+        return (new CachedPosture(verified, boundUser, expires, DateTimeOffset.FromUnixTimeSeconds(issuedAt)), null);
     }
 
     private static (CachedPosture? Verified, PostureOutcome? Refusal) Refuse(string detail) => (null, PostureOutcome.Invalid(detail));
 
-    private sealed record CachedPosture(PostureOutcome Outcome, string? User, DateTimeOffset Expires);
+    private sealed record CachedPosture(PostureOutcome Outcome, string? User, DateTimeOffset Expires, DateTimeOffset IssuedAt);
 
     private static bool TryString(JsonWebToken token, string name, out string value)
     {

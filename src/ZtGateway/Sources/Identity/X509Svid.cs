@@ -103,8 +103,10 @@ internal static class X509Svid
         return null;
     }
 
-    // Every uniformResourceIdentifier of the subject alternative name extension; other kinds of name are skipped.
-    private static List<string> UriNames(X509Certificate2 certificate)
+    /// <summary>Every uniformResourceIdentifier of the subject alternative name extension, in order; other kinds of name are skipped.</summary>
+    /// <exception cref="InvalidOperationException">The certificate has more than one subject alternative name extension.</exception>
+    /// <exception cref="AsnContentException">The extension is not DER.</exception>
+    internal static List<string> UriNames(X509Certificate2 certificate)
     {
         var uris = new List<string>();
         var seen = false;

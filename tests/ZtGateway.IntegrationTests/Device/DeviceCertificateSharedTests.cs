@@ -1,0 +1,71 @@
+using System.Net;
+using ZtGateway.IntegrationTests.Continuous;
+using ZtGateway.IntegrationTests.Identity;
+using ZtGateway.IntegrationTests.Infrastructure;
+
+namespace ZtGateway.IntegrationTests.Device;
+
+/// <summary>
+/// A posture pushed to one gateway is the device's posture at the others of the deployment: two gateway hosts on one real
+/// redis-server, each with its own state directory and its own mTLS listener.
+/// </summary>
+public sealed class DeviceCertificateSharedTests : IAsyncLifetime
+{
+    private const string Laptop = "urn:device:laptop-9";
+
+    private readonly TestIdentity _identity = new();
+    private readonly TestTransmitter _transmitter = new();
+    private readonly TestDevices _devices = new();
+    private readonly WorkloadPki _pki = new();
+    private readonly string _prefix = "ztgw-devices-" + Guid.NewGuid().ToString("N")[..8];
+    private RedisServer _redis = null!;
+    private EchoUpstream _payroll = null!;
+    private ContinuousGateway _a = null!;
+    private ContinuousGateway _b = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        _payroll = await EchoUpstream.StartAsync("payroll");
+        var shared = $"  sharedState:\n    redis: \"{_redis.Configuration},connectTimeout=1000\"\n    prefix: {_prefix}\n";
+        _a = await DeviceCertificateTests.StartAsync(_identity, _transmitter, _devices, _pki, _payroll, shared);
+        _b = await DeviceCertificateTests.StartAsync(_identity, _transmitter, _devices, _pki, _payroll, shared);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+        await _payroll.DisposeAsync();
+        await _redis.DisposeAsync();
+        _pki.Dispose();
+        _identity.Dispose();
+        _transmitter.Dispose();
+        _devices.Dispose();
+    }
+
+    [Fact]
+    public async Task APosturePushedToOneGateway_IsTheDevicesPostureAtTheOther_AndSoIsTheNoncompliantOneAfterIt()
+    {
+        var now = _a.Time.GetUtcNow();
+        Assert.Equal(HttpStatusCode.Forbidden, await PayrollAsync(_b));
+        Assert.Equal(HttpStatusCode.Accepted, (await DeviceCertificateTests.PushAsync(_a, _devices.Posture(now, Laptop, "finance"))).Status);
+
+        Assert.True(await ContinuousGateway.EventuallyAsync(async () => await PayrollAsync(_b) == HttpStatusCode.OK, TimeSpan.FromSeconds(5)),
+            "the posture pushed to gateway A never reached gateway B");
+
+        Assert.Equal(HttpStatusCode.Accepted,
+            (await DeviceCertificateTests.PushAsync(_b, _devices.Posture(now, Laptop, "finance", compliant: false, issuedAt: now.AddSeconds(5)))).Status);
+
+        Assert.True(await ContinuousGateway.EventuallyAsync(async () => await PayrollAsync(_a) == HttpStatusCode.Forbidden, TimeSpan.FromSeconds(5)),
+            "the non-compliant posture pushed to gateway B never reached gateway A");
+        Assert.Equal(HttpStatusCode.Forbidden, await PayrollAsync(_b));
+    }
+
+    private async Task<HttpStatusCode> PayrollAsync(ContinuousGateway gateway)
+    {
+        using var client = _pki.Client(gateway.Host.Listeners["hr"], _pki.MdmDevice(Laptop));
+        var token = _identity.User(gateway.Time.GetUtcNow(), "alice", groups: ["finance-staff"]);
+        return (await Problem.SendAsync(client, HttpMethod.Get, "/payroll/2026-11", token)).Status;
+    }
+}
