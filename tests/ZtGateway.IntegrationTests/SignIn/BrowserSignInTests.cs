@@ -15,7 +15,7 @@ namespace ZtGateway.IntegrationTests.SignIn;
 public sealed class BrowserSignInTests(HeadlessChromium chromium)
 {
     // Signs in at the provider's login form the browser was sent to, and waits to be back at the gateway.
-    private static async Task LogInAsync(IPage page, string user, bool mfa, string? backAt)
+    internal static async Task LogInAsync(IPage page, string user, bool mfa, string? backAt)
     {
         await page.Locator("#login").WaitForAsync();
         await page.SelectOptionAsync("#username", user);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using ZtGateway.IntegrationTests.Continuous;
+using ZtGateway.IntegrationTests.Identity;
 using ZtGateway.IntegrationTests.Infrastructure;
 
 namespace ZtGateway.IntegrationTests.SignIn;
@@ -46,16 +47,27 @@ internal sealed class SignInRig : IAsyncDisposable
 
     public string Hr(int gateway = 0) => _gateways[gateway].Listener("hr").ToString().TrimEnd('/');
 
-    /// <summary>Starts the provider and <paramref name="gateways"/> gateways (sharing <paramref name="redis"/> when given).</summary>
-    public static async Task<SignInRig> StartAsync(int gateways = 1, RedisServer? redis = null)
+    /// <summary>The device PKI when finance's listener is https and names devices by certificate; else null.</summary>
+    public WorkloadPki? DevicePki { get; private set; }
+
+    /// <summary>The EDR bridge whose posture assertions the gateways trust.</summary>
+    public TestDevices Devices { get; } = new();
+
+    /// <summary>
+    /// Starts the provider and <paramref name="gateways"/> gateways (sharing <paramref name="redis"/> when given). With
+    /// <paramref name="devicePki"/>, finance listens on https, asks for client certificates and names devices by the
+    /// certificates of that PKI's device CA; its <c>/device/</c> pages need a compliant device.
+    /// </summary>
+    public static async Task<SignInRig> StartAsync(int gateways = 1, RedisServer? redis = null, WorkloadPki? devicePki = null)
     {
         var ports = Enumerable.Range(0, gateways).Select(_ => (Finance: Topology.UnusedPort(), Hr: Topology.UnusedPort())).ToList();
-        var origins = ports.SelectMany(p => new[] { $"http://127.0.0.1:{p.Finance}", $"http://127.0.0.1:{p.Hr}" }).ToList();
+        var financeScheme = devicePki is null ? "http" : "https";
+        var origins = ports.SelectMany(p => new[] { $"{financeScheme}://127.0.0.1:{p.Finance}", $"http://127.0.0.1:{p.Hr}" }).ToList();
         var provider = await OidcProviderProcess.StartNewAsync(origins);
         var portal = await EchoUpstream.StartAsync("portal");
         var people = await EchoUpstream.StartAsync("people");
         var secrets = Directory.CreateTempSubdirectory("ztgw-signin-secret-").FullName;
-        var rig = new SignInRig(provider, portal, people, secrets);
+        var rig = new SignInRig(provider, portal, people, secrets) { DevicePki = devicePki };
         File.WriteAllText(rig.SecretFile, OidcProviderProcess.WebClientSecret + "\n");
         if (!OperatingSystem.IsWindows())
         {
@@ -68,7 +80,7 @@ internal sealed class SignInRig : IAsyncDisposable
             {
                 var yaml = rig.GatewayYaml(redis is null ? string.Empty : $"  sharedState:\n    redis: \"{redis.Configuration},connectTimeout=1000\"\n    prefix: {prefix}\n");
                 // The provider stamps iat and auth_time on the real clock: so does the gateway here.
-                var gateway = await TestGateway.StartAsync(rig._identity, rig.Segments(finance, hr), yaml,
+                var gateway = await TestGateway.StartAsync(rig._identity, rig.Segments(finance, hr), yaml, devices: rig.Devices,
                     configure: options => options with { TimeProvider = TimeProvider.System },
                     prepare: directory => rig.Transmitter.WriteJwks(Path.Combine(directory, "keys", "signals.jwks.json")));
                 rig._gateways.Add(gateway);
@@ -106,7 +118,7 @@ internal sealed class SignInRig : IAsyncDisposable
           header: X-Device-Posture
           audience: ztgw
           maxAge: 15m
-          issuers:
+        {{DeviceCertificates}}  issuers:
             - issuer: https://posture.test
               jwksFile: keys/posture.jwks.json
         signals:
@@ -121,11 +133,17 @@ internal sealed class SignInRig : IAsyncDisposable
           sinks: ["file:audit/decisions.jsonl"]
         """;
 
+    private string DeviceCertificates => DevicePki is null ? string.Empty
+        : $"  certificates:\n    ca: {DevicePki.DeviceCaFile}\n    idFrom: uri\n";
+
+    private string FinanceListen(int port) => DevicePki is null ? $"listen: http://127.0.0.1:{port}"
+        : $"listen: https://127.0.0.1:{port}\n" + DevicePki.TlsSection();
+
     private Dictionary<string, string> Segments(int financePort, int hrPort) => new()
     {
         ["finance"] = $$"""
             segment: finance
-            listen: http://127.0.0.1:{{financePort}}
+            {{FinanceListen(financePort)}}
             signIn: true
             members:
               networks: [127.0.0.0/8]
@@ -137,6 +155,14 @@ internal sealed class SignInRig : IAsyncDisposable
               portal:
                 destinations: [{{Portal.Url}}]
             routes:
+              - id: device-pages
+                match: { path: "/device/{**rest}", methods: [GET] }
+                service: portal
+                allow:
+                  - name: finance-on-compliant-devices
+                    from: [finance]
+                    users: { groups: [finance-staff] }
+                    device: compliant
               - id: admin
                 match: { path: "/admin/{**rest}", methods: [GET] }
                 service: portal
@@ -204,6 +230,15 @@ internal sealed class SignInRig : IAsyncDisposable
         return response.StatusCode;
     }
 
+    /// <summary>Pushes a posture assertion to the gateway's <c>/device/posture</c>, as an EDR bridge does.</summary>
+    public async Task<HttpStatusCode> PushPostureAsync(string assertion, int gateway = 0)
+    {
+        using var management = new HttpClient { BaseAddress = _gateways[gateway].Host.ManagementAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var content = new StringContent(assertion, Encoding.ASCII, "application/jwt");
+        using var response = await management.PostAsync("/device/posture", content);
+        return response.StatusCode;
+    }
+
     /// <summary>Posts a logout token to the gateway's back-channel logout endpoint.</summary>
     public async Task<(HttpStatusCode Status, string Body)> BackChannelLogoutAsync(string logoutToken, int gateway = 0)
     {
@@ -265,6 +300,7 @@ internal sealed class SignInRig : IAsyncDisposable
         await People.DisposeAsync();
         await Provider.DisposeAsync();
         Transmitter.Dispose();
+        Devices.Dispose();
         _identity.Dispose();
         Directory.Delete(_secretDirectory, recursive: true);
     }
