@@ -125,6 +125,51 @@ public sealed class SignalTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await Ledger(alice, "/vault/1", Laptop("laptop-7"))).Status);
     }
 
+    [Theory]
+    [InlineData("session-revoked")]
+    [InlineData("credential-change")]
+    public async Task AComplexSubjectWithASession_RevokesThatProviderSessionOnly(string eventName)
+    {
+        string InSession(string sid) => _identity.Sign(Now, new Dictionary<string, object>
+        {
+            ["sub"] = "alice", ["groups"] = new[] { "finance-staff" }, ["amr"] = new[] { "pwd", "mfa" }, ["sid"] = sid,
+            ["auth_time"] = Now.AddMinutes(-5).ToUnixTimeSeconds(),
+        });
+        var laptop = InSession("op-session-1");
+        var phone = InSession("op-session-2");
+        _gateway.Time.Advance(TimeSpan.FromSeconds(5));
+        var set = _transmitter.Set(Now, eventName, new Dictionary<string, object>
+        {
+            ["subject"] = new Dictionary<string, object>
+            {
+                ["format"] = "complex",
+                ["user"] = TestTransmitter.User("alice"),
+                ["session"] = new Dictionary<string, object> { ["format"] = "opaque", ["id"] = "op-session-1" },
+            },
+        });
+
+        Assert.Equal(202, (await _gateway.PushAsync(set)).Status);
+
+        Assert.Equal("token-revoked", (await Ledger(laptop)).Reason);
+        Assert.Equal(HttpStatusCode.OK, (await Ledger(phone)).Status);
+        var ztgw = AuditLines.ReadWithoutPolicyChanges(_gateway.AuditFile).Select(l => JsonDocument.Parse(l).RootElement)
+            .Single(l => l.GetProperty("class_uid").GetInt32() == 3004).GetProperty("unmapped").GetProperty("ztgw");
+        Assert.Equal(("session", "op-session-1"), (ztgw.GetProperty("target").GetString(), ztgw.GetProperty("id").GetString()));
+
+        // A session member that cannot be read is refused, never widened into every session of the person.
+        var unreadable = _transmitter.Set(Now, eventName, new Dictionary<string, object>
+        {
+            ["subject"] = new Dictionary<string, object>
+            {
+                ["format"] = "complex",
+                ["user"] = TestTransmitter.User("alice"),
+                ["session"] = new Dictionary<string, object> { ["format"] = "email", ["email"] = "alice@example.com" },
+            },
+        });
+        Assert.Equal(400, (await _gateway.PushAsync(unreadable)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Ledger(phone)).Status);
+    }
+
     [Fact]
     public async Task ComplexSubjects_NameTheUserAndTheDevice()
     {

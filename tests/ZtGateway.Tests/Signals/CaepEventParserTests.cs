@@ -42,7 +42,22 @@ public sealed class CaepEventParserTests : IDisposable
             """{"subject":{"format":"complex","user":{"format":"iss_sub","iss":"https://idp.test","sub":"alice"},"session":{"format":"opaque","id":"s1"}}}""");
 
         Assert.Null(problem);
-        Assert.Equal("alice", Assert.Single(events).User!.Value.Subject);
+        var signal = Assert.Single(events);
+        Assert.Equal("alice", signal.User!.Value.Subject);
+        Assert.Equal((SignalAction.RevokeSession, "s1"), (signal.Action, signal.Session));
+    }
+
+    [Theory]
+    [InlineData("""{"format":"opaque"}""")]
+    [InlineData("""{"format":"email","email":"alice@example.com"}""")]
+    [InlineData("\"s1\"")]
+    public void ComplexSubject_WithASessionThatCannotBeRead_IsRefused(string session)
+    {
+        var (events, problem) = Parse("credential-change",
+            $$$"""{"subject":{"format":"complex","user":{"format":"iss_sub","iss":"https://idp.test","sub":"alice"},"session":{{{session}}}}}""");
+
+        Assert.Empty(events);
+        Assert.Contains("session", problem, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -14,6 +14,9 @@ internal enum SignalAction
     /// <summary>Refuse the user's tokens issued at or before the event.</summary>
     Revoke,
 
+    /// <summary>Refuse the tokens and browser sessions of one provider session (<c>sid</c>) of the user issued at or before the event.</summary>
+    RevokeSession,
+
     /// <summary>Make the user's tokens issued at or before the event step up.</summary>
     StepUp,
 
@@ -32,6 +35,9 @@ internal enum SignalAction
 /// <param name="At">The event's <c>event_timestamp</c>, else the SET's <c>iat</c>.</param>
 internal sealed record SignalEvent(string EventType, SignalAction Action, SubjectKey? User, string? Device, DateTimeOffset At)
 {
+    /// <summary>For <see cref="SignalAction.RevokeSession"/>: the provider session id (the <c>sid</c> of its ID tokens).</summary>
+    public string? Session { get; init; }
+
     /// <summary>The event's name without the CAEP prefix, e.g. <c>session-revoked</c>.</summary>
     public string Name => EventType.StartsWith(CaepEventTypes.Prefix, StringComparison.Ordinal) ? EventType[CaepEventTypes.Prefix.Length..] : EventType;
 }
@@ -40,7 +46,9 @@ internal sealed record SignalEvent(string EventType, SignalAction Action, Subjec
 /// Reads the <c>events</c> claim of a verified SET (RFC 8417 section 2.2) and the CAEP events in it. The
 /// subject is the event's <c>subject</c> member, else the SET's <c>sub_id</c> (Shared Signals Framework).
 /// A user is <c>{"format":"iss_sub","iss":...,"sub":...}</c>, a device <c>{"format":"opaque","id":...}</c>, or
-/// either inside a <c>complex</c> subject's <c>user</c> / <c>device</c> member.
+/// either inside a <c>complex</c> subject's <c>user</c> / <c>device</c> member. A <c>session-revoked</c> or
+/// <c>credential-change</c> whose complex subject also has a <c>session</c> member (<c>{"format":"opaque","id":...}</c>)
+/// names one provider session of the user: only that session is revoked.
 /// </summary>
 internal static class CaepEventParser
 {
@@ -156,6 +164,14 @@ internal static class CaepEventParser
             var increase = body.TryGetProperty("change_direction", out var direction)
                 && direction.ValueKind == JsonValueKind.String && direction.GetString() == "increase";
             return (new SignalEvent(type, increase ? SignalAction.None : SignalAction.StepUp, user, null, at), null);
+        }
+
+        if (subject.Value.ValueKind == JsonValueKind.Object && Format(subject.Value) == "complex" && subject.Value.TryGetProperty("session", out var session))
+        {
+            // A session named but unreadable must not widen into revoking every session of the person, nor be ignored.
+            return Format(session) == "opaque" && Text(session, "id") is { } sid
+                ? (new SignalEvent(type, SignalAction.RevokeSession, user, null, at) { Session = sid }, null)
+                : (null, name + ": the subject's session must be {\"format\":\"opaque\",\"id\":...}");
         }
 
         return (new SignalEvent(type, SignalAction.Revoke, user, null, at), null);

@@ -193,6 +193,11 @@ internal sealed partial class SignalReceiver : IDisposable
         return signal.Action switch
         {
             SignalAction.Revoke => record with { Type = JournalRecordTypes.Revoke, Issuer = signal.User!.Value.Issuer, Subject = signal.User.Value.Subject },
+            SignalAction.RevokeSession => record with
+            {
+                Type = JournalRecordTypes.RevokeSession, Issuer = signal.User!.Value.Issuer, Subject = signal.User.Value.Subject,
+                Target = JournalRecordTypes.SessionTarget, Id = signal.Session,
+            },
             SignalAction.StepUp => record with { Type = JournalRecordTypes.StepUp, Issuer = signal.User!.Value.Issuer, Subject = signal.User.Value.Subject },
             SignalAction.QuarantineDevice => record with
             {
