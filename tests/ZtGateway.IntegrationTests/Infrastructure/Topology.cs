@@ -109,13 +109,51 @@ public static class Topology
             """,
     };
 
-    /// <summary>A loopback port that nothing listens on (bound, then released).</summary>
+    /// <summary>
+    /// A loopback port that nothing listens on (bound, then released), for a listener that is opened later. It is taken
+    /// below the kernel's ephemeral range, where the outgoing connections of other tests never land in between.
+    /// </summary>
     public static int UnusedPort()
     {
+        var (low, high) = BelowEphemeralRange();
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var port = Random.Shared.Next(low, high);
+            try
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                probe.Stop();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var any = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        return port;
+        return any;
+    }
+
+    // Linux's net.ipv4.ip_local_port_range starts at 32768 by default; ports below it are handed out only on request.
+    private static (int Low, int High) BelowEphemeralRange()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            if (int.TryParse(range[0], out var ephemeralLow) && ephemeralLow > 12_000)
+            {
+                return (10_000, ephemeralLow);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        {
+        }
+
+        return (10_000, 32_000);
     }
 }
