@@ -1,6 +1,6 @@
-using System.Text;
 using ZtGateway.Enforcement.Model;
 using ZtGateway.Policy.Engine;
+using ZtGateway.Runtime;
 using ZtGateway.Sources.Continuous;
 
 namespace ZtGateway.Management;
@@ -34,13 +34,13 @@ internal static partial class DevicePostureEndpoints
             return;
         }
 
-        if (!IsJwtMediaType(context.Request.ContentType))
+        if (!RequestBodies.HasMediaType(context.Request.ContentType, "application/jwt", "text/plain"))
         {
             await Refuse(context, logger, "the content type must be application/jwt (or text/plain)");
             return;
         }
 
-        var body = context.Request.ContentLength > MaxBodyBytes ? null : await ReadBodyAsync(context.Request.Body, context.RequestAborted);
+        var body = context.Request.ContentLength > MaxBodyBytes ? null : await RequestBodies.ReadTextAsync(context.Request.Body, MaxBodyBytes, context.RequestAborted);
         if (body is null)
         {
             await Refuse(context, logger, "the body is larger than a posture assertion can be (16 KiB)");
@@ -80,31 +80,6 @@ internal static partial class DevicePostureEndpoints
             ["until"] = expires,
             ["persisted"] = persisted,
         }, context.RequestAborted);
-    }
-
-    private static bool IsJwtMediaType(string? contentType)
-    {
-        if (contentType is null)
-        {
-            return false;
-        }
-
-        var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
-        var mediaType = (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
-        return mediaType.Equals("application/jwt", StringComparison.OrdinalIgnoreCase) || mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static async Task<string?> ReadBodyAsync(Stream body, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[MaxBodyBytes + 1];
-        var total = 0;
-        int read;
-        while (total < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(total), cancellationToken)) > 0)
-        {
-            total += read;
-        }
-
-        return total > MaxBodyBytes ? null : Encoding.UTF8.GetString(buffer, 0, total);
     }
 
     private static Task Refuse(HttpContext context, ILogger logger, string why)

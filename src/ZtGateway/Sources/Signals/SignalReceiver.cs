@@ -79,7 +79,7 @@ internal sealed partial class SignalReceiver : IDisposable
         }
         else
         {
-            var body = await ReadBodyAsync(request.Body, context.RequestAborted);
+            var body = await RequestBodies.ReadTextAsync(request.Body, MaxBodyBytes, context.RequestAborted);
             result = body is null
                 ? SignalResult.Refused(SetErrors.InvalidRequest, "the body is larger than a SET can be")
                 : await ReceiveAsync(request.ContentType, body, context.RequestAborted);
@@ -121,7 +121,7 @@ internal sealed partial class SignalReceiver : IDisposable
 
     private async Task<SignalResult> ProcessAsync(string? contentType, string body, CancellationToken cancellationToken)
     {
-        if (!IsSetMediaType(contentType))
+        if (!RequestBodies.HasMediaType(contentType, ContentType))
         {
             return SignalResult.Refused(SetErrors.InvalidRequest, "the content type must be " + ContentType);
         }
@@ -250,31 +250,6 @@ internal sealed partial class SignalReceiver : IDisposable
         // A delivery in flight may still be verifying with it.
         await Task.Delay(TimeSpan.FromSeconds(30));
         verifier.Dispose();
-    }
-
-    private static bool IsSetMediaType(string? contentType)
-    {
-        if (contentType is null)
-        {
-            return false;
-        }
-
-        var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
-        var mediaType = (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
-        return string.Equals(mediaType, ContentType, StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static async Task<string?> ReadBodyAsync(Stream body, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[MaxBodyBytes + 1];
-        var total = 0;
-        int read;
-        while (total < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(total), cancellationToken)) > 0)
-        {
-            total += read;
-        }
-
-        return total > MaxBodyBytes ? null : Encoding.UTF8.GetString(buffer, 0, total);
     }
 
     private static partial class Log
