@@ -42,8 +42,11 @@ internal static partial class SignInSetup
                 openIdConnectScheme: BrowserSignIn.OidcScheme,
                 cookieScheme: null);
 
-            // After Microsoft.Identity.Web's own configuration, so the gateway's choices are the ones in force.
-            services.PostConfigure<OpenIdConnectOptions>(BrowserSignIn.OidcScheme, options => Configure(options, signIn, state, time, logger));
+            // After Microsoft.Identity.Web's own configuration (registered later, so it runs later), so the gateway's choices
+            // are the ones in force; and, as for oidc, before the handler's post-configuration, which would otherwise build
+            // a metadata manager of its own from the authority (refusing a plain-http instance on every request) and a
+            // backchannel without the gateway's timeout.
+            services.Configure<OpenIdConnectOptions>(BrowserSignIn.OidcScheme, options => Configure(options, signIn, state, time, logger));
         }
         else
         {
@@ -137,7 +140,23 @@ internal static partial class SignInSetup
                 }
             }
 
-            await MakeSessionAsync(context, signIn, state, time, logger);
+            await MakeSessionAsync(context, signIn, state, time);
+        };
+
+        // Logged once the handler's last checks (the nonce among them, which it makes after the token-validated event)
+        // passed too: only a callback that makes a session is a sign-in.
+        var received = events.OnTicketReceived;
+        events.OnTicketReceived = async context =>
+        {
+            if (received is not null)
+            {
+                await received(context);
+            }
+
+            if (context.Result is null && context.HttpContext.Items[BrowserSignIn.PendingSessionKey] is BrowserSession session)
+            {
+                Log.SignedIn(logger, signIn.Segment, session.Principal.Subject, signIn.Context.Issuer.Name, session.SteppedUpAt is not null);
+            }
         };
 
         var failed = events.OnRemoteFailure;
@@ -160,8 +179,7 @@ internal static partial class SignInSetup
         options.Events = events;
     }
 
-    private static async Task MakeSessionAsync(TokenValidatedContext context, BrowserSignIn signIn, GatewayStateHolder state, TimeProvider time,
-        ILogger logger)
+    private static async Task MakeSessionAsync(TokenValidatedContext context, BrowserSignIn signIn, GatewayStateHolder state, TimeProvider time)
     {
         var settings = signIn.Context.Settings;
         var idToken = context.TokenEndpointResponse?.IdToken ?? context.ProtocolMessage?.IdToken;
@@ -203,7 +221,6 @@ internal static partial class SignInSetup
         }
 
         context.HttpContext.Items[BrowserSignIn.PendingSessionKey] = session;
-        Log.SignedIn(logger, signIn.Segment, principal.Subject, signIn.Context.Issuer.Name, session.SteppedUpAt is not null);
     }
 
     private static partial class Log
