@@ -38,6 +38,7 @@ public sealed class OidcProviderProcess : IAsyncDisposable
     private readonly string _directory;
     private Process? _process;
     private IReadOnlyList<string> _webOrigins = [];
+    private bool _sessionIds = true;
 
     private OidcProviderProcess(int port, string directory)
     {
@@ -60,12 +61,14 @@ public sealed class OidcProviderProcess : IAsyncDisposable
 
     /// <summary>Installs the provider's packages if needed, then starts it on a free loopback port.</summary>
     /// <param name="webOrigins">Gateway origins (<c>http://127.0.0.1:PORT</c>) whose <c>/.ztgw/callback</c> the web client may use.</param>
-    public static async Task<OidcProviderProcess> StartNewAsync(IReadOnlyList<string>? webOrigins = null)
+    /// <param name="webOrigins">The origins of the gateway listeners its web client signs people in for.</param>
+    /// <param name="sessionIds">Put <c>sid</c> in ID tokens (the web client registers a back-channel logout URI); false: no <c>sid</c>.</param>
+    public static async Task<OidcProviderProcess> StartNewAsync(IReadOnlyList<string>? webOrigins = null, bool sessionIds = true)
     {
         await EnsureInstalledAsync();
         var directory = Path.Combine(Path.GetTempPath(), "ztgw-op-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
-        var provider = new OidcProviderProcess(Topology.UnusedPort(), directory) { _webOrigins = webOrigins ?? [] };
+        var provider = new OidcProviderProcess(Topology.UnusedPort(), directory) { _webOrigins = webOrigins ?? [], _sessionIds = sessionIds };
         try
         {
             await provider.StartAsync();
@@ -93,7 +96,8 @@ public sealed class OidcProviderProcess : IAsyncDisposable
         }
 
         var process = Node(["server.mjs", "serve", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--keys", KeysFile, "--audience", Audience,
-            .. _webOrigins.SelectMany(origin => new[] { "--web-origin", origin })]);
+            .. _webOrigins.SelectMany(origin => new[] { "--web-origin", origin }),
+            .. (_sessionIds ? Array.Empty<string>() : ["--backchannel-logout", ""])]);
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.Start();

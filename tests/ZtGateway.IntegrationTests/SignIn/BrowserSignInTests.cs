@@ -244,6 +244,61 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains("\"service\":\"portal\"", body, StringComparison.Ordinal);
     }
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_sign_out_ends_every_copy_of_the_session_cookie_whether_or_not_the_provider_names_its_session(bool providerSessionIds)
+    {
+        await using var rig = await SignInRig.StartAsync(providerSessionIds: providerSessionIds);
+        await using var context = await chromium.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(rig.Finance() + "/reports");
+        await LogInAsync(page, "bob", mfa: false, backAt: rig.Finance());
+        var copied = await SessionCookieAsync(context, "finance");
+        Assert.Equal(HttpStatusCode.OK, (await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + copied)).Status);
+
+        await page.GotoAsync(rig.Finance() + "/.ztgw/sign-out");
+        await page.ClickAsync("#sign-out");
+        await page.Locator("button[name=logout]").ClickAsync();
+        await page.Locator("#signed-out").WaitForAsync();
+
+        // A copy of the cookie taken before the sign-out (another tab, a stolen one) opens nothing any more.
+        var (status, body, _) = await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + copied);
+        Assert.Equal((HttpStatusCode.Unauthorized, "token-revoked"), (status, SignInRig.Reason(body)));
+        var revocation = File.ReadAllLines(Path.Combine(rig.Gateway.Directory, "state", "ztgw-state.jsonl")).Single(l => l.Contains("\"revoke-session\"", StringComparison.Ordinal));
+        Assert.Equal(!providerSessionIds, revocation.Contains("\"id\":\"ztgw:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Two_gateway_processes_on_one_redis_accept_each_others_sessions_and_share_their_end()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var rig = await SignInRig.StartAsync(gateways: 2, redis: redis, processes: true);
+        await using var context = await chromium.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        // Signed in through the first process; the second, which never saw her, opens the same cookie.
+        await page.GotoAsync(rig.Finance(0) + "/reports");
+        await LogInAsync(page, "alice", mfa: false, backAt: rig.Finance(0));
+        var session = await SessionCookieAsync(context, "finance");
+        var (status, body, _) = await SignInRig.GetAsync(rig.Finance(1) + "/reports", "ztgw-finance=" + session);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("\"service\":\"portal\"", body, StringComparison.Ordinal);
+
+        // Signed out at the second: the provider session's revocation reaches the first through Redis.
+        var signedOut = await page.GotoAsync(rig.Finance(1) + "/.ztgw/sign-out");
+        Assert.Equal(200, signedOut!.Status);
+        await page.ClickAsync("#sign-out");
+        await page.Locator("button[name=logout]").ClickAsync();
+        await page.Locator("#signed-out").WaitForAsync();
+        Assert.True(await ContinuousGateway.EventuallyAsync(
+            async () => (await SignInRig.GetAsync(rig.Finance(0) + "/reports", "ztgw-finance=" + session)).Status == HttpStatusCode.Unauthorized,
+            TimeSpan.FromSeconds(5)), "the sign-out at the second process did not end the session at the first: "
+            + string.Join("\n---\n", rig.Directories.Select(d => File.ReadAllText(Path.Combine(d, "state", "ztgw-state.jsonl"))))
+            + string.Join("\n", rig.Processes.SelectMany(p => p.Errors)));
+        Assert.Equal("token-revoked", SignInRig.Reason((await SignInRig.GetAsync(rig.Finance(0) + "/reports", "ztgw-finance=" + session)).Body));
+        Assert.All(rig.Processes, p => Assert.False(p.HasExited));
+    }
 }
 
 /// <summary>The browser tests share one Chromium.</summary>

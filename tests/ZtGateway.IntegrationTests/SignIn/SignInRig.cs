@@ -19,6 +19,8 @@ internal sealed class SignInRig : IAsyncDisposable
 {
     private readonly TestIdentity _identity = new();
     private readonly List<TestGateway> _gateways = [];
+    private readonly List<GatewayProcess> _processes = [];
+    private readonly List<string> _directories = [];
     private readonly string _secretDirectory;
 
     private SignInRig(OidcProviderProcess provider, EchoUpstream portal, EchoUpstream people, string secretDirectory)
@@ -43,7 +45,14 @@ internal sealed class SignInRig : IAsyncDisposable
 
     public string SecretFile => Path.Combine(_secretDirectory, "ztgw-web.secret");
 
-    public string Finance(int gateway = 0) => _gateways[gateway].Listener("finance").ToString().TrimEnd('/');
+    public string Finance(int gateway = 0) =>
+        (_processes.Count > 0 ? _processes[gateway].Listener : _gateways[gateway].Listener("finance")).ToString().TrimEnd('/');
+
+    /// <summary>The config folders of the gateway processes.</summary>
+    public IReadOnlyList<string> Directories => _directories;
+
+    /// <summary>The gateway processes, when the rig runs them as processes.</summary>
+    public IReadOnlyList<GatewayProcess> Processes => _processes;
 
     public string Hr(int gateway = 0) => _gateways[gateway].Listener("hr").ToString().TrimEnd('/');
 
@@ -58,12 +67,18 @@ internal sealed class SignInRig : IAsyncDisposable
     /// <paramref name="devicePki"/>, finance listens on https, asks for client certificates and names devices by the
     /// certificates of that PKI's device CA; its <c>/device/</c> pages need a compliant device.
     /// </summary>
-    public static async Task<SignInRig> StartAsync(int gateways = 1, RedisServer? redis = null, WorkloadPki? devicePki = null)
+    /// <param name="gateways">How many gateways.</param>
+    /// <param name="redis">The Redis they share state through; none when null.</param>
+    /// <param name="devicePki">The device PKI of finance's https listener; plain http when null.</param>
+    /// <param name="processes">Run each gateway as its own <c>ztgw run</c> process rather than a host in this process.</param>
+    /// <param name="providerSessionIds">Whether the provider puts <c>sid</c> in its ID tokens.</param>
+    public static async Task<SignInRig> StartAsync(int gateways = 1, RedisServer? redis = null, WorkloadPki? devicePki = null, bool processes = false,
+        bool providerSessionIds = true)
     {
         var ports = Enumerable.Range(0, gateways).Select(_ => (Finance: Topology.UnusedPort(), Hr: Topology.UnusedPort())).ToList();
         var financeScheme = devicePki is null ? "http" : "https";
         var origins = ports.SelectMany(p => new[] { $"{financeScheme}://127.0.0.1:{p.Finance}", $"http://127.0.0.1:{p.Hr}" }).ToList();
-        var provider = await OidcProviderProcess.StartNewAsync(origins);
+        var provider = await OidcProviderProcess.StartNewAsync(origins, providerSessionIds);
         var portal = await EchoUpstream.StartAsync("portal");
         var people = await EchoUpstream.StartAsync("people");
         var secrets = Directory.CreateTempSubdirectory("ztgw-signin-secret-").FullName;
@@ -79,6 +94,15 @@ internal sealed class SignInRig : IAsyncDisposable
             foreach (var (finance, hr) in ports)
             {
                 var yaml = rig.GatewayYaml(redis is null ? string.Empty : $"  sharedState:\n    redis: \"{redis.Configuration},connectTimeout=1000\"\n    prefix: {prefix}\n");
+                if (processes)
+                {
+                    var directory = TestGateway.CreateConfig(rig._identity, rig.Segments(finance, hr), yaml, rig.Devices);
+                    rig.Transmitter.WriteJwks(Path.Combine(directory, "keys", "signals.jwks.json"));
+                    rig._directories.Add(directory);
+                    rig._processes.Add(await GatewayProcess.StartAsync(Path.Combine(directory, "gateway.yaml"), "finance"));
+                    continue;
+                }
+
                 // The provider stamps iat and auth_time on the real clock: so does the gateway here.
                 var gateway = await TestGateway.StartAsync(rig._identity, rig.Segments(finance, hr), yaml, devices: rig.Devices,
                     configure: options => options with { TimeProvider = TimeProvider.System },
@@ -294,6 +318,22 @@ internal sealed class SignInRig : IAsyncDisposable
         foreach (var gateway in _gateways)
         {
             await gateway.DisposeAsync();
+        }
+
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        foreach (var directory in _directories)
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
         }
 
         await Portal.DisposeAsync();

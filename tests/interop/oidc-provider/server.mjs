@@ -57,6 +57,9 @@ async function serve(args) {
       audience: { type: 'string', default: 'ztgw' },
       resource: { type: 'string', default: 'urn:ztgw:gateway' },
       'web-origin': { type: 'string', multiple: true, default: [] },
+      // Where the web client's back-channel logout tokens go. Registering one is also what makes the provider put sid
+      // in ID tokens; the default is a loopback port nothing listens on (deliveries fail and are logged, logout goes on).
+      'backchannel-logout': { type: 'string', default: 'http://127.0.0.1:9/oidc/backchannel-logout' },
     },
   });
   const port = Number.parseInt(values.port ?? '', 10);
@@ -70,7 +73,8 @@ async function serve(args) {
   }
 
   const issuer = values.issuer ?? `http://127.0.0.1:${port}`;
-  const provider = createProvider(issuer, readKeys(values.keys), values.audience, values.resource, values['web-origin']);
+  const provider = createProvider(issuer, readKeys(values.keys), values.audience, values.resource, values['web-origin'],
+    values['backchannel-logout']);
   const callback = provider.callback();
   const server = createServer((req, res) => {
     if (req.url.startsWith('/interaction/')) {
@@ -152,7 +156,7 @@ function readBody(req) {
   });
 }
 
-function createProvider(issuer, keys, audience, resource, webOrigins = []) {
+function createProvider(issuer, keys, audience, resource, webOrigins = [], backchannelLogoutUri = undefined) {
   // The login context of each user token, read back when the token's claims are assembled.
   const logins = new WeakMap();
   const resourceServer = {
@@ -190,6 +194,7 @@ function createProvider(issuer, keys, audience, resource, webOrigins = []) {
         require_auth_time: true,
         redirect_uris: (webOrigins.length > 0 ? webOrigins : ['http://127.0.0.1']).map((origin) => `${origin}/.ztgw/callback`),
         post_logout_redirect_uris: (webOrigins.length > 0 ? webOrigins : ['http://127.0.0.1']).map((origin) => `${origin}/.ztgw/signed-out`),
+        ...(backchannelLogoutUri ? { backchannel_logout_uri: backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
         scope: 'openid profile',
       },
     ],
@@ -219,6 +224,7 @@ function createProvider(issuer, keys, audience, resource, webOrigins = []) {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      backchannelLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: async () => resource,

@@ -179,6 +179,9 @@ internal static partial class SignInSetup
         options.Events = events;
     }
 
+    /// <summary>The start of a session id the gateway made because the ID token had no <c>sid</c>.</summary>
+    public const string GatewaySessionPrefix = "ztgw:";
+
     private static async Task MakeSessionAsync(TokenValidatedContext context, BrowserSignIn signIn, GatewayStateHolder state, TimeProvider time)
     {
         var settings = signIn.Context.Settings;
@@ -202,6 +205,13 @@ internal static partial class SignInSetup
         {
             context.Fail(principal is null ? "ID token names no person: " + failure : "ID token names a workload, not a person");
             return;
+        }
+
+        // A provider that puts no sid in its ID tokens still gets sessions that a sign-out can end everywhere: the gateway
+        // names the session itself, so the sign-out's revoke-session record covers every copy of this cookie.
+        if (principal.SessionId is null)
+        {
+            principal = principal with { SessionId = GatewaySessionPrefix + Guid.NewGuid().ToString("N") };
         }
 
         var now = time.GetUtcNow();
