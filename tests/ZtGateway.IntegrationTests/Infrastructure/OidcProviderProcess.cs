@@ -39,6 +39,7 @@ public sealed class OidcProviderProcess : IAsyncDisposable
     private Process? _process;
     private IReadOnlyList<string> _webOrigins = [];
     private bool _sessionIds = true;
+    private string? _backChannelLogoutUri;
 
     private OidcProviderProcess(int port, string directory)
     {
@@ -63,12 +64,15 @@ public sealed class OidcProviderProcess : IAsyncDisposable
     /// <param name="webOrigins">Gateway origins (<c>http://127.0.0.1:PORT</c>) whose <c>/.ztgw/callback</c> the web client may use.</param>
     /// <param name="webOrigins">The origins of the gateway listeners its web client signs people in for.</param>
     /// <param name="sessionIds">Put <c>sid</c> in ID tokens (the web client registers a back-channel logout URI); false: no <c>sid</c>.</param>
-    public static async Task<OidcProviderProcess> StartNewAsync(IReadOnlyList<string>? webOrigins = null, bool sessionIds = true)
+    /// <param name="backChannelLogoutUri">Where the provider posts the web client's logout tokens; by default a port nothing listens on.</param>
+    public static async Task<OidcProviderProcess> StartNewAsync(IReadOnlyList<string>? webOrigins = null, bool sessionIds = true,
+        string? backChannelLogoutUri = null)
     {
         await EnsureInstalledAsync();
         var directory = Path.Combine(Path.GetTempPath(), "ztgw-op-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
-        var provider = new OidcProviderProcess(Topology.UnusedPort(), directory) { _webOrigins = webOrigins ?? [], _sessionIds = sessionIds };
+        var provider = new OidcProviderProcess(Topology.UnusedPort(), directory) { _webOrigins = webOrigins ?? [], _sessionIds = sessionIds,
+            _backChannelLogoutUri = backChannelLogoutUri };
         try
         {
             await provider.StartAsync();
@@ -97,7 +101,7 @@ public sealed class OidcProviderProcess : IAsyncDisposable
 
         var process = Node(["server.mjs", "serve", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--keys", KeysFile, "--audience", Audience,
             .. _webOrigins.SelectMany(origin => new[] { "--web-origin", origin }),
-            .. (_sessionIds ? Array.Empty<string>() : ["--backchannel-logout", ""])]);
+            .. (_sessionIds ? (_backChannelLogoutUri is null ? Array.Empty<string>() : ["--backchannel-logout", _backChannelLogoutUri]) : ["--backchannel-logout", ""])]);
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.Start();

@@ -270,6 +270,29 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
     }
 
     [Fact]
+    public async Task Signing_out_at_the_provider_ends_the_gateway_session_through_the_providers_own_back_channel_logout()
+    {
+        await using var rig = await SignInRig.StartAsync(providerBackChannel: true);
+        await using var context = await chromium.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(rig.Finance() + "/reports");
+        await LogInAsync(page, "carol", mfa: false, backAt: rig.Finance());
+        var session = await SessionCookieAsync(context, "finance");
+
+        // The person signs out at the provider itself, not at the gateway: the provider posts its logout token.
+        await page.GotoAsync(rig.Provider.Issuer + "/session/end");
+        await page.Locator("button[name=logout]").ClickAsync();
+
+        Assert.True(await ContinuousGateway.EventuallyAsync(
+            async () => (await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + session)).Status == HttpStatusCode.Unauthorized,
+            TimeSpan.FromSeconds(10)), "the provider's back-channel logout did not end the session:\n" + rig.Provider.Output);
+        Assert.Equal("token-revoked", SignInRig.Reason((await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + session)).Body));
+        var revocation = File.ReadAllLines(Path.Combine(rig.Gateway.Directory, "state", "ztgw-state.jsonl"))
+            .Single(l => l.Contains("\"revoke-session\"", StringComparison.Ordinal));
+        Assert.Contains("\"reason\":\"backchannel-logout\"", revocation, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Two_gateway_processes_on_one_redis_accept_each_others_sessions_and_share_their_end()
     {
         await using var redis = await RedisServer.StartAsync();

@@ -72,13 +72,15 @@ internal sealed class SignInRig : IAsyncDisposable
     /// <param name="devicePki">The device PKI of finance's https listener; plain http when null.</param>
     /// <param name="processes">Run each gateway as its own <c>ztgw run</c> process rather than a host in this process.</param>
     /// <param name="providerSessionIds">Whether the provider puts <c>sid</c> in its ID tokens.</param>
+    /// <param name="providerBackChannel">Register the first gateway's back-channel logout endpoint with the provider, which then posts its logout tokens there.</param>
     public static async Task<SignInRig> StartAsync(int gateways = 1, RedisServer? redis = null, WorkloadPki? devicePki = null, bool processes = false,
-        bool providerSessionIds = true)
+        bool providerSessionIds = true, bool providerBackChannel = false)
     {
-        var ports = Enumerable.Range(0, gateways).Select(_ => (Finance: Topology.UnusedPort(), Hr: Topology.UnusedPort())).ToList();
+        var ports = Enumerable.Range(0, gateways).Select(_ => (Finance: Topology.UnusedPort(), Hr: Topology.UnusedPort(), Management: Topology.UnusedPort())).ToList();
         var financeScheme = devicePki is null ? "http" : "https";
         var origins = ports.SelectMany(p => new[] { $"{financeScheme}://127.0.0.1:{p.Finance}", $"http://127.0.0.1:{p.Hr}" }).ToList();
-        var provider = await OidcProviderProcess.StartNewAsync(origins, providerSessionIds);
+        var provider = await OidcProviderProcess.StartNewAsync(origins, providerSessionIds,
+            providerBackChannel ? $"http://127.0.0.1:{ports[0].Management}/oidc/backchannel-logout" : null);
         var portal = await EchoUpstream.StartAsync("portal");
         var people = await EchoUpstream.StartAsync("people");
         var secrets = Directory.CreateTempSubdirectory("ztgw-signin-secret-").FullName;
@@ -91,9 +93,10 @@ internal sealed class SignInRig : IAsyncDisposable
         var prefix = "ztgw-signin-" + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            foreach (var (finance, hr) in ports)
+            foreach (var (finance, hr, management) in ports)
             {
-                var yaml = rig.GatewayYaml(redis is null ? string.Empty : $"  sharedState:\n    redis: \"{redis.Configuration},connectTimeout=1000\"\n    prefix: {prefix}\n");
+                var yaml = rig.GatewayYaml(redis is null ? string.Empty : $"  sharedState:\n    redis: \"{redis.Configuration},connectTimeout=1000\"\n    prefix: {prefix}\n",
+                    management);
                 if (processes)
                 {
                     var directory = TestGateway.CreateConfig(rig._identity, rig.Segments(finance, hr), yaml, rig.Devices);
@@ -119,12 +122,12 @@ internal sealed class SignInRig : IAsyncDisposable
         return rig;
     }
 
-    private string GatewayYaml(string sharedState) => $$"""
+    private string GatewayYaml(string sharedState, int managementPort) => $$"""
         gateway:
           policyDir: segments
           stateDir: state
         {{sharedState}}  management:
-            listen: http://127.0.0.1:0
+            listen: http://127.0.0.1:{{managementPort}}
         identity:
           issuers:
             - name: corp
