@@ -149,6 +149,15 @@ internal sealed partial class AuditTrail : IAuditSpoolTarget, IDisposable
             new AuditLineInfo(change.ChangeId, OcsfWriter.EntityManagementClass, DecisionId: null, TraceId: null, SpanId: null, Notable: false));
 
     /// <summary>
+    /// Writes a browser sign-in, a refused sign-in callback or a sign-out (OCSF Authentication) to every sink, whatever
+    /// <c>audit.allows</c> says.
+    /// </summary>
+    public void RecordAuthentication(AuthenticationEvent authentication) =>
+        Write(OcsfWriter.Authentication(authentication),
+            new AuditLineInfo(authentication.Id, OcsfWriter.AuthenticationClass, authentication.DecisionId,
+                authentication.TraceId is { Length: > 0 } traceId ? traceId : null, authentication.SpanId, Notable: authentication.Kind == AuthenticationKind.SignInRefused));
+
+    /// <summary>
     /// Writes lines the spool's writer (or recovery at start) hands over to every durable sink, one write each; a sink
     /// that fails gets the usual handling for every line.
     /// </summary>

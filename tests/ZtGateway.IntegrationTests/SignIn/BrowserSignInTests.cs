@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Microsoft.Playwright;
 using ZtGateway.IntegrationTests.Continuous;
 using ZtGateway.IntegrationTests.Infrastructure;
@@ -49,6 +50,43 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
     private static async Task<string> SessionCookieAsync(IBrowserContext context, string segment) =>
         (await context.CookiesAsync()).Single(c => c.Name == "ztgw-" + segment).Value;
 
+    /// <summary>Every line of an audit file, in order.</summary>
+    internal static List<JsonElement> AuditLinesOf(string auditFile) =>
+        [.. File.ReadAllLines(auditFile).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+
+    /// <summary>The Authentication lines (OCSF 3002) of an audit file: sign-ins, refused callbacks, sign-outs.</summary>
+    internal static List<JsonElement> AuthenticationLines(string auditFile) =>
+        [.. AuditLinesOf(auditFile).Where(l => l.GetProperty("class_uid").GetInt32() == 3002)];
+
+    /// <summary>The HTTP Activity line of the one refusal of <paramref name="path"/>.</summary>
+    internal static JsonElement RefusalOf(string auditFile, string path) =>
+        Assert.Single(AuditLinesOf(auditFile), l => l.GetProperty("class_uid").GetInt32() == 4002
+            && l.GetProperty("http_request").GetProperty("url").GetProperty("path").GetString() == path);
+
+    /// <summary>
+    /// Checks the Authentication line of a refused callback: a Medium Logon failure, with the reason and the failure in
+    /// words, naming the HTTP Activity line of the same refusal and sharing its trace. Returns its <c>user</c>.
+    /// </summary>
+    internal static JsonElement AssertRefusedLogon(JsonElement line, JsonElement refusal, string segment)
+    {
+        Assert.Equal((1, "Logon", 300201), (line.GetProperty("activity_id").GetInt32(), line.GetProperty("activity_name").GetString(),
+            line.GetProperty("type_uid").GetInt32()));
+        Assert.Equal((2, "Failure", 3), (line.GetProperty("status_id").GetInt32(), line.GetProperty("status").GetString(), line.GetProperty("severity_id").GetInt32()));
+        Assert.Equal((4, "OpenID"), (line.GetProperty("auth_protocol_id").GetInt32(), line.GetProperty("auth_protocol").GetString()));
+        Assert.Equal(segment, line.GetProperty("service").GetProperty("name").GetString());
+        Assert.False(line.TryGetProperty("session", out _));
+        Assert.Equal(401, refusal.GetProperty("http_response").GetProperty("code").GetInt32());
+        var ztgw = line.GetProperty("unmapped").GetProperty("ztgw");
+        Assert.Equal("token-invalid", ztgw.GetProperty("reason").GetString());
+        Assert.Equal(refusal.GetProperty("unmapped").GetProperty("ztgw").GetProperty("reason").GetString(), ztgw.GetProperty("reason").GetString());
+        Assert.Equal(line.GetProperty("status_detail").GetString(), ztgw.GetProperty("detail").GetString());
+        Assert.Equal(refusal.GetProperty("metadata").GetProperty("uid").GetString(), ztgw.GetProperty("decision_id").GetString());
+        Assert.Equal(refusal.GetProperty("trace").GetProperty("uid").GetString(), ztgw.GetProperty("trace_id").GetString());
+        Assert.NotEqual(refusal.GetProperty("metadata").GetProperty("uid").GetString(), line.GetProperty("metadata").GetProperty("uid").GetString());
+        Assert.Equal("/.ztgw/callback", line.GetProperty("http_request").GetProperty("url").GetProperty("path").GetString());
+        return line.GetProperty("user");
+    }
+
     [Fact]
     public async Task A_person_signs_in_reaches_a_page_is_refused_elsewhere_steps_up_and_signs_out()
     {
@@ -87,9 +125,10 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
         Assert.True(admin.Contains("\"path\":\"/admin/settings\"", StringComparison.Ordinal), admin);
 
         // Sign out: the session ends here and at the provider; the next visit asks for a login again.
+        var steppedUp = await SessionCookieAsync(context, "finance");
         await page.GotoAsync(rig.Finance() + "/.ztgw/sign-out");
         await page.ClickAsync("#sign-out");
-                await page.Locator("button[name=logout]").ClickAsync();
+        await page.Locator("button[name=logout]").ClickAsync();
         await page.Locator("#signed-out").WaitForAsync();
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "ztgw-finance");
         await page.GotoAsync(rig.Finance() + "/reports/q3");
@@ -98,6 +137,45 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
 
         var audit = await File.ReadAllTextAsync(rig.Gateway.AuditFile);
         Assert.Contains("\"code\":302", audit, StringComparison.Ordinal);
+
+        // Each callback that made a session is one Authentication Logon line (the step-up with MFA), the sign-out one
+        // Logoff of the session it ended; the redirects to sign in again are not sign-ins.
+        var lines = AuthenticationLines(rig.Gateway.AuditFile);
+        Assert.Equal(["Logon finance step_up=False is_mfa=False", "Logon hr step_up=False is_mfa=False", "Logon finance step_up=True is_mfa=True",
+            "Logoff finance"], lines.Select(Shown));
+        var ports = new Dictionary<string, int> { ["finance"] = new Uri(rig.Finance()).Port, ["hr"] = new Uri(rig.Hr()).Port };
+        foreach (var line in lines)
+        {
+            var segment = line.GetProperty("service").GetProperty("name").GetString()!;
+            var logoff = line.GetProperty("activity_id").GetInt32() == 2;
+            Assert.Equal(300200 + line.GetProperty("activity_id").GetInt32(), line.GetProperty("type_uid").GetInt32());
+            Assert.Equal((1, "Success", 1), (line.GetProperty("status_id").GetInt32(), line.GetProperty("status").GetString(), line.GetProperty("severity_id").GetInt32()));
+            Assert.False(line.TryGetProperty("status_detail", out _));
+            Assert.Equal((4, "OpenID"), (line.GetProperty("auth_protocol_id").GetInt32(), line.GetProperty("auth_protocol").GetString()));
+            Assert.Equal("""{"uid":"alice","type_id":1,"type":"User"}""", line.GetProperty("user").GetRawText());
+            var session = line.GetProperty("session");
+            Assert.False(string.IsNullOrEmpty(session.GetProperty("uid").GetString()));
+            Assert.False(session.GetProperty("uid").GetString()!.StartsWith("ztgw:", StringComparison.Ordinal));
+            Assert.Equal(rig.Provider.Issuer, session.GetProperty("issuer").GetString());
+            Assert.Equal(3_600_000, session.GetProperty("expiration_time").GetInt64() - session.GetProperty("created_time").GetInt64());
+            Assert.Equal("127.0.0.1", line.GetProperty("src_endpoint").GetProperty("ip").GetString());
+            Assert.Equal($$"""{"svc_name":"{{segment}}","ip":"127.0.0.1","port":{{ports[segment]}}}""", line.GetProperty("dst_endpoint").GetRawText());
+            Assert.Equal(logoff ? """{"http_method":"POST","url":{"path":"/.ztgw/sign-out"}}""" : """{"http_method":"GET","url":{"path":"/.ztgw/callback"}}""",
+                line.GetProperty("http_request").GetRawText());
+            var ztgw = line.GetProperty("unmapped").GetProperty("ztgw");
+            Assert.Equal((segment, "corp"), (ztgw.GetProperty("segment").GetString(), ztgw.GetProperty("issuer").GetString()));
+            Assert.Equal(logoff ? "sign-out" : null, ztgw.TryGetProperty("reason", out var reason) ? reason.GetString() : null);
+            Assert.DoesNotContain(sessionCookie.Value, line.GetRawText(), StringComparison.Ordinal);
+            Assert.DoesNotContain(steppedUp, line.GetRawText(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(lines.Count, lines.Select(l => l.GetProperty("metadata").GetProperty("uid").GetString()).Distinct().Count());
+        Assert.Equal(lines[2].GetProperty("session").GetRawText(), lines[3].GetProperty("session").GetRawText());
+
+        static string Shown(JsonElement line) => line.GetProperty("activity_name").GetString() + " " + line.GetProperty("service").GetProperty("name").GetString()
+            + (line.GetProperty("activity_id").GetInt32() == 1
+                ? $" step_up={line.GetProperty("unmapped").GetProperty("ztgw").GetProperty("step_up").GetBoolean()} is_mfa={line.GetProperty("is_mfa").GetBoolean()}"
+                : string.Empty);
     }
 
     [Fact]
@@ -170,11 +248,22 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
             && c.Contains("httponly", StringComparison.OrdinalIgnoreCase) && c.Contains("samesite=lax", StringComparison.OrdinalIgnoreCase));
         Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("ztgw.nonce.", StringComparison.Ordinal));
 
-        // A callback nobody started is refused, never forwarded.
-        (status, body, _) = await SignInRig.GetAsync(rig.Finance() + "/.ztgw/callback?code=forged&state=forged", cookie: null);
+        // A callback nobody started is refused, never forwarded: audited as the refusal it is, and as a failed logon of
+        // nobody known that names that refusal. Neither line carries the code or the state.
+        (status, body, _) = await SignInRig.GetAsync(rig.Finance() + "/.ztgw/callback?code=forged-code&state=forged-state", cookie: null);
         Assert.Equal(HttpStatusCode.Unauthorized, status);
         Assert.Equal("token-invalid", SignInRig.Reason(body));
         Assert.Empty(rig.Portal.Requests);
+        var refusal = RefusalOf(rig.Gateway.AuditFile, "/.ztgw/callback");
+        var failed = Assert.Single(AuthenticationLines(rig.Gateway.AuditFile));
+        Assert.Equal("""{"name":"(unknown)","type_id":0,"type":"Unknown"}""", AssertRefusedLogon(failed, refusal, "finance").GetRawText());
+        Assert.Contains("state", failed.GetProperty("status_detail").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.False(failed.GetProperty("unmapped").GetProperty("ztgw").TryGetProperty("step_up", out _));
+        using var problem = JsonDocument.Parse(body);
+        Assert.Equal(problem.RootElement.GetProperty("decisionId").GetString(), refusal.GetProperty("metadata").GetProperty("uid").GetString());
+        Assert.Equal(problem.RootElement.GetProperty("traceId").GetString(), failed.GetProperty("unmapped").GetProperty("ztgw").GetProperty("trace_id").GetString());
+        Assert.DoesNotContain("forged", failed.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("forged", refusal.GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -267,6 +356,13 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
         Assert.Equal((HttpStatusCode.Unauthorized, "token-revoked"), (status, SignInRig.Reason(body)));
         var revocation = File.ReadAllLines(Path.Combine(rig.Gateway.Directory, "state", "ztgw-state.jsonl")).Single(l => l.Contains("\"revoke-session\"", StringComparison.Ordinal));
         Assert.Equal(!providerSessionIds, revocation.Contains("\"id\":\"ztgw:", StringComparison.Ordinal));
+
+        // The sign-in and the sign-out are audited as the Logon and the Logoff of that one session.
+        var revoked = JsonDocument.Parse(revocation).RootElement.GetProperty("id").GetString();
+        var lines = AuthenticationLines(rig.Gateway.AuditFile);
+        Assert.Equal([(1, "bob", revoked), (2, "bob", revoked)], lines.Select(l => (l.GetProperty("activity_id").GetInt32(),
+            l.GetProperty("user").GetProperty("uid").GetString(), l.GetProperty("session").GetProperty("uid").GetString())));
+        Assert.Equal(lines[0].GetProperty("session").GetRawText(), lines[1].GetProperty("session").GetRawText());
     }
 
     [Fact]

@@ -106,6 +106,21 @@ public sealed class EntraSignInTests : IAsyncLifetime
         Assert.Contains(redeemed.ClientAuthentication, new[] { "client_secret_post", "client_secret_basic" });
         Assert.Contains(_logs.Lines, l => l.Contains(" 1401 ", StringComparison.Ordinal) && l.Contains(alice.Subject + " signed in at corp", StringComparison.Ordinal));
 
+        // Audited as one Authentication Logon of her, in the provider's session; a v2.0 ID token has no amr, so nothing is said of MFA.
+        var signedIn = Assert.Single(BrowserSignInTests.AuthenticationLines(_gateway.AuditFile));
+        Assert.Equal((1, 1, 1), (signedIn.GetProperty("activity_id").GetInt32(), signedIn.GetProperty("status_id").GetInt32(),
+            signedIn.GetProperty("severity_id").GetInt32()));
+        Assert.Equal($$"""{"uid":"{{alice.Subject}}","name":"alice@corp.example","type_id":1,"type":"User"}""", signedIn.GetProperty("user").GetRawText());
+        var session = signedIn.GetProperty("session");
+        Assert.Equal((alice.SessionId, _entra.Issuer), (session.GetProperty("uid").GetString(), session.GetProperty("issuer").GetString()));
+        Assert.Equal(3_600_000, session.GetProperty("expiration_time").GetInt64() - session.GetProperty("created_time").GetInt64());
+        Assert.False(signedIn.TryGetProperty("is_mfa", out _));
+        Assert.Equal((4, "OpenID"), (signedIn.GetProperty("auth_protocol_id").GetInt32(), signedIn.GetProperty("auth_protocol").GetString()));
+        Assert.Equal("finance", signedIn.GetProperty("service").GetProperty("name").GetString());
+        Assert.Equal(new Uri(Finance).Port, signedIn.GetProperty("dst_endpoint").GetProperty("port").GetInt32());
+        Assert.False(signedIn.GetProperty("unmapped").GetProperty("ztgw").GetProperty("step_up").GetBoolean());
+        Assert.DoesNotContain(code, signedIn.GetRawText(), StringComparison.Ordinal);
+
         // With the session, the page is forwarded; the upstream sees no gateway cookie, and the assertion names her.
         var page = await browser.GetAsync(Finance + "/reports");
         Assert.True(page.Status == HttpStatusCode.OK, $"/reports answered {(int)page.Status}:\n{page.Body}");
@@ -124,6 +139,10 @@ public sealed class EntraSignInTests : IAsyncLifetime
         Assert.Contains("<code>token-invalid</code>", replay.Body, StringComparison.Ordinal);
         Assert.DoesNotContain(replay.SetCookies, c => c.StartsWith("ztgw-finance=", StringComparison.Ordinal) && !c.StartsWith("ztgw-finance=;", StringComparison.Ordinal));
         Assert.Single(_entra.TokenRequests);
+        var replayed = BrowserSignInTests.AuthenticationLines(_gateway.AuditFile);
+        Assert.Equal(2, replayed.Count);
+        Assert.Equal("""{"name":"(unknown)","type_id":0,"type":"Unknown"}""",
+            BrowserSignInTests.AssertRefusedLogon(replayed[1], BrowserSignInTests.RefusalOf(_gateway.AuditFile, "/.ztgw/callback"), "finance").GetRawText());
 
         // A forged session is worth nothing.
         var (forgedStatus, forgedBody, _) = await SignInRig.GetAsync(Finance + "/reports", "ztgw-finance=" + new string('A', 200));
@@ -207,6 +226,18 @@ public sealed class EntraSignInTests : IAsyncLifetime
         var refusal = Assert.Single(_logs.Lines, l => l.Contains(" 1402 ", StringComparison.Ordinal));
         Assert.Contains(why, refusal, StringComparison.Ordinal);
         Assert.Equal(kind == "replayed-code" ? 1 : 0, _logs.Lines.Count(l => l.Contains(" 1401 ", StringComparison.Ordinal)));
+
+        // Audited as a failed logon (after the first sign-in's success, for a replayed code) that says why in the words of
+        // event 1402 and names the refusal. The person is known once the handler verified an ID token's signature.
+        var lines = BrowserSignInTests.AuthenticationLines(_gateway.AuditFile);
+        Assert.Equal(kind == "replayed-code" ? [1, 2] : [2], lines.Select(l => l.GetProperty("status_id").GetInt32()));
+        var user = BrowserSignInTests.AssertRefusedLogon(lines[^1], BrowserSignInTests.RefusalOf(_gateway.AuditFile, "/.ztgw/callback"), "finance");
+        Assert.Contains(why, lines[^1].GetProperty("status_detail").GetString(), StringComparison.Ordinal);
+        Assert.False(lines[^1].GetProperty("unmapped").GetProperty("ztgw").GetProperty("step_up").GetBoolean());
+        Assert.Equal(kind is "nonce-of-another-request" or "id-token-of-another-tenant"
+            ? $$"""{"uid":"{{Alice.Subject}}","name":"alice@corp.example","type_id":1,"type":"User"}"""
+            : """{"name":"(unknown)","type_id":0,"type":"Unknown"}""", user.GetRawText());
+        Assert.DoesNotContain(code, lines[^1].GetRawText(), StringComparison.Ordinal);
 
         // Without a session, the page is still a sign-in, and nothing reached the upstream.
         var after = await browser.GetAsync(Finance + "/reports");

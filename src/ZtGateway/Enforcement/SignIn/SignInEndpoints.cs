@@ -114,6 +114,12 @@ internal sealed partial class SignInEndpoints(BrowserSignIn signIn, GatewayState
         }
 
         Log.SignedOut(logger, signIn.Segment, read?.Session?.Principal.Subject ?? "(no session)");
+        if (read?.Session is { } ended)
+        {
+            // A sign-out without a session that opens ends nobody's: it is logged, not audited as a logoff.
+            SignInAudit.SignedOut(context, state, time, signIn, ended);
+        }
+
         var signedOut = request.Scheme + "://" + request.Host + SignInPaths.SignedOut;
         if (await EndSessionEndpointAsync(context) is { } endSession)
         {

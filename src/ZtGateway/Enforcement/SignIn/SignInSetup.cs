@@ -131,6 +131,15 @@ internal static partial class SignInSetup
         var validated = events.OnTokenValidated;
         events.OnTokenValidated = async context =>
         {
+            // Whom the ID token names, now that the handler verified its signature (read from the token: the handler's
+            // principal may have mapped its claims): a callback refused from here on is still audited as that person's.
+            if (context.SecurityToken is { Subject.Length: > 0 } token)
+            {
+                context.HttpContext.Items[AttemptKey] = new SignInAttempt(token.Subject,
+                    token.Payload.TryGetValue("preferred_username", out var name) ? name as string : null,
+                    context.Properties?.Items.ContainsKey(BrowserSignIn.StepUpItem));
+            }
+
             if (validated is not null)
             {
                 await validated(context);
@@ -156,6 +165,7 @@ internal static partial class SignInSetup
             if (context.Result is null && context.HttpContext.Items[BrowserSignIn.PendingSessionKey] is BrowserSession session)
             {
                 Log.SignedIn(logger, signIn.Segment, session.Principal.Subject, signIn.Context.Issuer.Name, session.SteppedUpAt is not null);
+                SignInAudit.SignedIn(context.HttpContext, state, time, signIn, session, (context.HttpContext.Items[AttemptKey] as SignInAttempt)?.UserName);
             }
         };
 
@@ -171,9 +181,12 @@ internal static partial class SignInSetup
                 }
             }
 
-            Log.CallbackFailed(logger, signIn.Segment, context.Failure?.Message ?? "unknown");
+            var failure = context.Failure?.Message ?? "unknown";
+            Log.CallbackFailed(logger, signIn.Segment, failure);
             context.HandleResponse();
-            await SignInAudit.RefuseAsync(context.HttpContext, state, time, signIn.Segment, Policy.Engine.ReasonCode.TokenInvalid, signInLink: SignInPaths.SignIn);
+            var attempt = context.HttpContext.Items[AttemptKey] as SignInAttempt;
+            var stepUp = context.Properties is { } properties ? properties.Items.ContainsKey(BrowserSignIn.StepUpItem) : attempt?.StepUp;
+            await SignInAudit.CallbackRefusedAsync(context.HttpContext, state, time, signIn, failure, stepUp, attempt?.Subject, attempt?.UserName);
         };
 
         options.Events = events;
@@ -181,6 +194,10 @@ internal static partial class SignInSetup
 
     /// <summary>The start of a session id the gateway made because the ID token had no <c>sid</c>.</summary>
     public const string GatewaySessionPrefix = "ztgw:";
+
+    // Where the token-validated event leaves whom the callback's ID token names, for the audit of the sign-in (its
+    // preferred_username) or of a refusal after it.
+    private const string AttemptKey = "ztgw.sign-in-attempt";
 
     private static async Task MakeSessionAsync(TokenValidatedContext context, BrowserSignIn signIn, GatewayStateHolder state, TimeProvider time)
     {
@@ -232,6 +249,12 @@ internal static partial class SignInSetup
 
         context.HttpContext.Items[BrowserSignIn.PendingSessionKey] = session;
     }
+
+    /// <summary>
+    /// The person an ID token names once the handler verified it (its <c>sub</c> and <c>preferred_username</c>), and
+    /// whether the sign-in was a step-up (null when its properties were not read).
+    /// </summary>
+    private sealed record SignInAttempt(string Subject, string? UserName, bool? StepUp);
 
     private static partial class Log
     {
