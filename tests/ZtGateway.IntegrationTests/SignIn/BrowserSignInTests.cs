@@ -346,6 +346,11 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
         var copied = await SessionCookieAsync(context, "finance");
         Assert.Equal(HttpStatusCode.OK, (await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + copied)).Status);
 
+        // The handler's front-channel logout path is a GET any page could make: it ends nothing.
+        var (_, _, remote) = await SignInRig.GetAsync(rig.Finance() + "/.ztgw/remote-sign-out", "ztgw-finance=" + copied, accept: "text/html");
+        Assert.DoesNotContain(remote.Headers.TryGetValues("Set-Cookie", out var cleared) ? cleared : [], c => c.StartsWith("ztgw-finance=", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, (await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + copied)).Status);
+
         await page.GotoAsync(rig.Finance() + "/.ztgw/sign-out");
         await page.ClickAsync("#sign-out");
         await page.Locator("button[name=logout]").ClickAsync();

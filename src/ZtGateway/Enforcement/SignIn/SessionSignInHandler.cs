@@ -26,9 +26,8 @@ internal sealed class SessionSignInHandler(IOptionsMonitor<AuthenticationSchemeO
         return Task.CompletedTask;
     }
 
-    protected override Task HandleSignOutAsync(AuthenticationProperties? properties)
-    {
-        signIn.DeleteSession(Context);
-        return Task.CompletedTask;
-    }
+    // Only the handler's front-channel logout path (/.ztgw/remote-sign-out) signs out through this scheme, and it would end
+    // the session on a GET any page can make (with no sid it matches every session). It is not honoured: sessions end by
+    // the gateway's own sign-out (a same-origin POST), back-channel logout and revocations, which also reach every copy.
+    protected override Task HandleSignOutAsync(AuthenticationProperties? properties) => Task.CompletedTask;
 }
