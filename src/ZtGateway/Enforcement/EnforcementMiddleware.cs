@@ -207,7 +207,7 @@ internal sealed partial class EnforcementMiddleware
 
         // Open while it is forwarded: ended if the same decision taken again would refuse it (Exchanges/README.md).
         using var exchange = _exchanges.Open(context, requestContext, decision, token.Expires, posture.Expires, decisionId, traceId,
-            policy.Version);
+            policy.Version, posture.PushedAssertion);
         try
         {
             await ForwardAsync(context, state, decision, token.Principal!, posture.Device, service, cluster, audit, decisionId, traceId, spanId,

@@ -1,11 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using ZtGateway.IntegrationTests.Continuous;
 using ZtGateway.IntegrationTests.Identity;
 using ZtGateway.IntegrationTests.Infrastructure;
+using ZtGateway.IntegrationTests.Streams;
 
 namespace ZtGateway.IntegrationTests.Device;
 
@@ -23,6 +25,7 @@ public sealed class DeviceCertificateTests : IAsyncLifetime
     private readonly TestDevices _devices = new();
     private readonly WorkloadPki _pki = new();
     private EchoUpstream _payroll = null!;
+    private StreamingUpstream _live = null!;
     private ContinuousGateway _gateway = null!;
 
     private DateTimeOffset Now => _gateway.Time.GetUtcNow();
@@ -30,13 +33,15 @@ public sealed class DeviceCertificateTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _payroll = await EchoUpstream.StartAsync("payroll");
-        _gateway = await StartAsync(_identity, _transmitter, _devices, _pki, _payroll);
+        _live = await StreamingUpstream.StartAsync();
+        _gateway = await StartAsync(_identity, _transmitter, _devices, _pki, _payroll, live: _live);
     }
 
     public async Task DisposeAsync()
     {
         await _gateway.DisposeAsync();
         await _payroll.DisposeAsync();
+        await _live.DisposeAsync();
         _pki.Dispose();
         _identity.Dispose();
         _transmitter.Dispose();
@@ -45,11 +50,11 @@ public sealed class DeviceCertificateTests : IAsyncLifetime
 
     /// <summary>A gateway whose hr listener asks for client certificates and names devices by the MDM's certificates.</summary>
     internal static Task<ContinuousGateway> StartAsync(TestIdentity identity, TestTransmitter transmitter, TestDevices devices, WorkloadPki pki,
-        EchoUpstream payroll, string sharedState = "") =>
-        ContinuousGateway.StartAsync(identity, transmitter, Segments(pki, payroll), devices, sharedState: sharedState, gatewayYaml: yaml => yaml.Replace(
+        EchoUpstream payroll, string sharedState = "", StreamingUpstream? live = null) =>
+        ContinuousGateway.StartAsync(identity, transmitter, Segments(pki, payroll, live), devices, sharedState: sharedState, gatewayYaml: yaml => yaml.Replace(
             "device:\n  issuers:", $"device:\n  certificates:\n    ca: {pki.DeviceCaFile}\n    idFrom: uri\n  issuers:", StringComparison.Ordinal));
 
-    private static Dictionary<string, string> Segments(WorkloadPki pki, EchoUpstream payroll) => new()
+    private static Dictionary<string, string> Segments(WorkloadPki pki, EchoUpstream payroll, StreamingUpstream? live) => new()
     {
         ["finance"] = """
             segment: finance
@@ -67,7 +72,18 @@ public sealed class DeviceCertificateTests : IAsyncLifetime
             services:
               payroll:
                 destinations: [{{payroll.Url}}]
+              live:
+                destinations: [{{live?.Http1Url ?? payroll.Url}}]
             routes:
+              - id: live
+                match: { path: "/ws/{**rest}" }
+                service: live
+                allow:
+                  - name: finance-on-compliant-devices
+                    from: [finance]
+                    users: { groups: [finance-staff] }
+                    mfa: required
+                    device: compliant
               - id: payroll-read
                 match: { path: "/payroll/{**rest}", methods: [GET] }
                 service: payroll
@@ -103,6 +119,35 @@ public sealed class DeviceCertificateTests : IAsyncLifetime
 
         Assert.Equal((HttpStatusCode.Forbidden, "device-noncompliant"), (refused.Status, refused.Reason));
         Assert.Single(_payroll.Requests);
+    }
+
+    [Fact]
+    public async Task AnOpenWebSocket_OfACertifiedDevice_IsClosed_WhenTheEdrPushesANoncompliantPosture()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await PushAsync(_gateway, _devices.Posture(Now, Laptop, "finance"))).Status);
+        using var laptop = _pki.MdmDevice(Laptop);
+        using var socket = await ConnectAsync(_gateway, _pki, laptop, Alice());
+
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await socket.SendAsync("hello"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, bound.Token);
+        var buffer = new byte[1024];
+        Assert.Equal("hello", Encoding.UTF8.GetString(buffer, 0, (await socket.ReceiveAsync(buffer, bound.Token)).Count));
+
+        // A compliant push that comes later changes nothing; the non-compliant one after it closes the socket.
+        Assert.Equal(HttpStatusCode.Accepted,
+            (await PushAsync(_gateway, _devices.Posture(Now, Laptop, "finance", issuedAt: Now.AddSeconds(1)))).Status);
+        await socket.SendAsync("still"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, bound.Token);
+        Assert.Equal("still", Encoding.UTF8.GetString(buffer, 0, (await socket.ReceiveAsync(buffer, bound.Token)).Count));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.Accepted,
+            (await PushAsync(_gateway, _devices.Posture(Now, Laptop, "finance", compliant: false, issuedAt: Now.AddSeconds(2)))).Status);
+        using var within = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        var closed = await socket.ReceiveAsync(buffer, within.Token);
+
+        Assert.Equal(WebSocketMessageType.Close, closed.MessageType);
+        Assert.Equal((WebSocketCloseStatus.PolicyViolation, "device-noncompliant"), (socket.CloseStatus, socket.CloseStatusDescription));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"closed after {clock.Elapsed}");
     }
 
     [Fact]
@@ -189,6 +234,19 @@ public sealed class DeviceCertificateTests : IAsyncLifetime
         Assert.Contains("\"type\":\"posture\"", File.ReadAllText(_gateway.StateFile), StringComparison.Ordinal);
         using var client = Client(_pki.MdmDevice(Laptop));
         Assert.Equal(HttpStatusCode.OK, (await Problem.SendAsync(client, HttpMethod.Get, "/payroll/2026-11", Alice())).Status);
+    }
+
+    /// <summary>A WebSocket to hr's <c>/ws/echo</c> over TLS, presenting <paramref name="certificate"/>.</summary>
+    internal static async Task<ClientWebSocket> ConnectAsync(ContinuousGateway gateway, WorkloadPki pki, X509Certificate2 certificate, string token)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.ClientCertificates.Add(certificate);
+        socket.Options.RemoteCertificateValidationCallback = (_, presented, _, _) =>
+            presented is not null && presented.GetCertHashString() == pki.Server.GetCertHashString();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        using var connect = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await socket.ConnectAsync(new Uri($"wss://{gateway.Host.Listeners["hr"].Authority}/ws/echo"), connect.Token);
+        return socket;
     }
 
     internal static async Task<(HttpStatusCode Status, string Body)> PushAsync(ContinuousGateway gateway, string assertion, string contentType = "application/jwt")

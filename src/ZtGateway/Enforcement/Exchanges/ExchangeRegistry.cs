@@ -48,6 +48,7 @@ internal sealed partial class ExchangeRegistry : IDisposable
     private readonly Stripe[] _stripes;
     private readonly Lock _reviewing = new();
     private readonly List<OpenExchange> _batch = [];
+    private readonly HashSet<string> _verifying = new(StringComparer.Ordinal);
     private readonly ITimer _sweep;
     private int _reviewQueued;
     private bool _disposed;
@@ -101,12 +102,12 @@ internal sealed partial class ExchangeRegistry : IDisposable
     /// </summary>
     public OpenExchange Open(HttpContext context, RequestContext request, Decision decision, DateTimeOffset? tokenExpires,
         DateTimeOffset? deviceExpires, string decisionId,
-        string traceId, string policyVersion)
+        string traceId, string policyVersion, string? pushedPosture = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         var exchange = new OpenExchange(this, context, KindOf(context), request, decision, tokenExpires, deviceExpires, decisionId, traceId,
             policyVersion,
-            _time.GetUtcNow());
+            _time.GetUtcNow()) { PushedPosture = pushedPosture };
         exchange.InstallGuard();
         var index = Environment.CurrentManagedThreadId & (_stripes.Length - 1);
         var stripe = _stripes[index];
@@ -201,15 +202,80 @@ internal sealed partial class ExchangeRegistry : IDisposable
         var token = verdict.Revoked ? TokenStatus.Revoked
             : exchange.TokenExpires is { } expires && now > expires + skew ? TokenStatus.Expired
             : request.Token;
-        var deviceExpired = exchange.DeviceExpires is { } deviceExpires && now > deviceExpires + skew;
+        var (deviceStatus, device, deviceExpires) = Posture(exchange, state, now);
+        var deviceExpired = deviceExpires is { } until && now > until + skew;
         return state.Engine.Decide(request with
         {
             Token = token,
-            DeviceStatus = deviceExpired ? DeviceStatus.Invalid : request.DeviceStatus,
-            Device = deviceExpired ? null : request.Device,
+            DeviceStatus = deviceExpired ? DeviceStatus.Invalid : deviceStatus,
+            Device = deviceExpired ? null : device,
             PrincipalQuarantined = verdict.PrincipalQuarantined,
             DeviceQuarantined = verdict.DeviceQuarantined,
             StepUpRequired = verdict.StepUpRequired,
+        });
+    }
+
+    // The device facts a new request would bring now: those the exchange was decided on, except that a device named by its
+    // certificate has the posture its bridge pushed last. A push not yet verified here changes nothing until it is (it is
+    // verified off the review, which runs again then); a device whose push expired has none.
+    private (DeviceStatus Status, DevicePosture? Device, DateTimeOffset? Expires) Posture(OpenExchange exchange, GatewayState state, DateTimeOffset now)
+    {
+        var request = exchange.Request;
+        if (exchange.PushedPosture is not { } opened || request.Device is not { } device)
+        {
+            return (request.DeviceStatus, request.Device, exchange.DeviceExpires);
+        }
+
+        if (_continuous.Postures.Latest(device.DeviceId, now) is not { } latest)
+        {
+            return (DeviceStatus.Absent, null, null);
+        }
+
+        if (string.Equals(latest.Assertion, opened, StringComparison.Ordinal))
+        {
+            return (request.DeviceStatus, request.Device, exchange.DeviceExpires);
+        }
+
+        if (state.Posture.Remembered(latest.Assertion, request.Principal) is not { } current)
+        {
+            VerifyLater(state, latest.Assertion, request.Principal);
+            return (request.DeviceStatus, request.Device, exchange.DeviceExpires);
+        }
+
+        return current.Device is { } named && !string.Equals(named.DeviceId, device.DeviceId, StringComparison.Ordinal)
+            ? (DeviceStatus.Invalid, null, null)
+            : (current.Status, current.Device, current.Expires);
+    }
+
+    private void VerifyLater(GatewayState state, string assertion, Principal? principal)
+    {
+        lock (_verifying)
+        {
+            if (!_verifying.Add(assertion))
+            {
+                return;
+            }
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await state.Posture.VerifyAsync(assertion, principal, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException)
+            {
+                // The policy state was swapped out meanwhile; the next review verifies with the new one.
+            }
+            finally
+            {
+                lock (_verifying)
+                {
+                    _verifying.Remove(assertion);
+                }
+            }
+
+            RequestReview();
         });
     }
 

@@ -65,6 +65,12 @@ internal sealed class OpenExchange : IDisposable
     /// <summary>The verified <c>exp</c> of the caller's device-posture assertion.</summary>
     public DateTimeOffset? DeviceExpires { get; }
 
+    /// <summary>
+    /// The pushed assertion the device's posture was taken from when a device certificate named the device (null for a
+    /// posture header): a review takes the device's latest push instead.
+    /// </summary>
+    public string? PushedPosture { get; init; }
+
     public string DecisionId { get; }
 
     public string TraceId { get; }

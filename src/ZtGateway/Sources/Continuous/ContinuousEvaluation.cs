@@ -189,9 +189,9 @@ internal sealed partial class ContinuousEvaluation : IDisposable
 
             // Applied even when the disk refused it: tightening must not wait for storage, and a lost
             // release errs on the safe side after a restart.
-            verdictChanged = Revocations.Apply(record) || Quarantines.Apply(record);
-            // A pushed posture is read from its store on each request; it changes no verdict of Check.
-            if (!verdictChanged && !Postures.Apply(record) && record.Type == JournalRecordTypes.Pair)
+            // A pushed posture changes no verdict of Check, but what open exchanges of its device were decided on.
+            verdictChanged = Revocations.Apply(record) || Quarantines.Apply(record) || Postures.Apply(record);
+            if (!verdictChanged && record.Type == JournalRecordTypes.Pair)
             {
                 _pairs.Add((record.SourceSegment!, record.DestinationSegment!));
             }
@@ -252,7 +252,7 @@ internal sealed partial class ContinuousEvaluation : IDisposable
     public event Action<JournalRecord>? RemoteApplied;
 
     /// <summary>
-    /// Raised after a change to revocations, step-up demands or quarantines was applied, whether it was committed here
+    /// Raised after a change to revocations, step-up demands, quarantines or pushed postures was applied, whether it was committed here
     /// (<see cref="Commit"/>) or by another gateway (<see cref="ApplyRemote"/>): what <see cref="Check"/> answers may have
     /// changed. Raised on the thread that applied the change, outside the commit lock; a handler must return quickly and
     /// must not throw.
@@ -274,14 +274,9 @@ internal sealed partial class ContinuousEvaluation : IDisposable
             }
 
             Replay.Apply(record, _time.GetUtcNow());
-            if (Revocations.Apply(record) || Quarantines.Apply(record))
+            if (Revocations.Apply(record) || Quarantines.Apply(record) || Postures.Apply(record))
             {
                 return true;
-            }
-
-            if (Postures.Apply(record))
-            {
-                return false;
             }
 
             if (record.Type == JournalRecordTypes.Pair)

@@ -85,7 +85,9 @@ internal static class DeviceCertificates
             return PostureOutcome.Invalid($"the posture pushed for device {deviceId} names device {device.DeviceId}");
         }
 
-        return outcome.Status == DeviceStatus.Invalid ? outcome with { Detail = "pushed posture: " + outcome.Detail } : outcome;
+        return outcome.Status == DeviceStatus.Invalid
+            ? outcome with { Detail = "pushed posture: " + outcome.Detail, PushedAssertion = latest.Assertion }
+            : outcome with { PushedAssertion = latest.Assertion };
     }
 
     private static string? CommonName(X509Certificate2 certificate)

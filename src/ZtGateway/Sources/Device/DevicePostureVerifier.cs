@@ -13,6 +13,12 @@ internal sealed record PostureOutcome(DeviceStatus Status, DevicePosture? Device
     /// <summary>The verified assertion's <c>exp</c>: from then on a new request with it is refused, so an exchange opened with it ends.</summary>
     public DateTimeOffset? Expires { get; init; }
 
+    /// <summary>
+    /// The assertion, when this posture is the one an EDR/MDM bridge pushed for a device certificate's device (not a header):
+    /// an exchange opened with it follows the pushes that come after it.
+    /// </summary>
+    public string? PushedAssertion { get; init; }
+
     public static readonly PostureOutcome Absent = new(DeviceStatus.Absent, null, "no device assertion");
 
     public static PostureOutcome Invalid(string detail) => new(DeviceStatus.Invalid, null, detail);
@@ -141,6 +147,22 @@ internal sealed class DevicePostureVerifier : IDisposable
         }
 
         return (null, refusal);
+    }
+
+    /// <summary>
+    /// The remembered verdict on <paramref name="assertion"/>, bound to <paramref name="principal"/>, without verifying
+    /// anything now; null when none is remembered (then <see cref="VerifyAsync(string?, Principal?, RecentCredential?, CancellationToken)"/>).
+    /// </summary>
+    public PostureOutcome? Remembered(string assertion, Principal? principal)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(assertion);
+        var now = _time.GetUtcNow();
+        if (_cache.TryGet(assertion, assertion, now, null, out var cached))
+        {
+            return Bind(cached, principal);
+        }
+
+        return _refused.TryGet(assertion, assertion, now, null, out var refused) ? refused : null;
     }
 
     /// <summary>Forgets every remembered verdict (a posture issuer's keys changed).</summary>
