@@ -4,6 +4,7 @@ using ZtGateway.IntegrationTests.Infrastructure;
 namespace ZtGateway.IntegrationTests.Telemetry;
 
 /// <summary>OTLP over gRPC, the default protocol: the decision span reaches the collector.</summary>
+[Collection(ProcessTracing.Name)]
 public sealed class GrpcExportTests : IAsyncLifetime
 {
     private readonly TestIdentity _identity = new();

@@ -14,6 +14,7 @@ namespace ZtGateway.IntegrationTests.Telemetry;
 /// <c>ztgw.decision</c> span with its attributes, and the upstream's server span is in the same trace, whose id is
 /// the one in problem+json and in the audit line.
 /// </summary>
+[Collection(ProcessTracing.Name)]
 public sealed class TracingTests : IAsyncLifetime
 {
     private readonly TestIdentity _identity = new();

@@ -9,6 +9,7 @@ namespace ZtGateway.IntegrationTests.Telemetry;
 /// trace id of a valid <c>traceparent</c> is the one in problem+json and in the audit line; without one (or with
 /// a malformed one) each decision gets a new trace id. The upstream's request carries the decision's trace.
 /// </summary>
+[Collection(ProcessTracing.Name)]
 public sealed class UntracedTraceIdTests : IAsyncLifetime
 {
     private readonly TestIdentity _identity = new();
