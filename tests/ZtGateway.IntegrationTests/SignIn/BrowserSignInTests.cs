@@ -44,7 +44,10 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
             await Task.Delay(100);
         }
 
-        await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
+        // Asked of the document itself, polled: Playwright's lifecycle events of a frame that went through several
+        // redirects have been seen to miss domcontentloaded of the last one.
+        await page.WaitForFunctionAsync("() => document.readyState !== 'loading'", null,
+            new PageWaitForFunctionOptions { PollingInterval = 100, Timeout = 30_000 });
     }
 
     private static async Task<string> SessionCookieAsync(IBrowserContext context, string segment) =>
