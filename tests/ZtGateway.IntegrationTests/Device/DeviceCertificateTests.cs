@@ -205,6 +205,27 @@ public sealed class DeviceCertificateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATokenBoundToADeviceCertificate_IsTokenInvalid_ADeviceCertificateIsNoTokensCertificate()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await PushAsync(_gateway, _devices.Posture(Now, Laptop, "finance"))).Status);
+        using var laptop = _pki.MdmDevice(Laptop);
+        var bound = _identity.Sign(Now, new Dictionary<string, object>
+        {
+            ["sub"] = "alice",
+            ["groups"] = new[] { "finance-staff" },
+            ["amr"] = new[] { "pwd", "mfa" },
+            ["auth_time"] = Now.AddMinutes(-5).ToUnixTimeSeconds(),
+            ["cnf"] = new Dictionary<string, object> { ["x5t#S256"] = WorkloadPki.Thumbprint(laptop) },
+        });
+        using var client = Client(laptop);
+
+        var answer = await Problem.SendAsync(client, HttpMethod.Get, "/payroll/2026-11", bound);
+
+        Assert.Equal((HttpStatusCode.Unauthorized, "token-invalid"), (answer.Status, answer.Reason));
+        Assert.Empty(_payroll.Requests);
+    }
+
+    [Fact]
     public async Task APushThatIsNotAValidPosture_IsRefused_AndChangesNothing()
     {
         Assert.Equal(HttpStatusCode.Accepted, (await PushAsync(_gateway, _devices.Posture(Now, Laptop, "finance", issuedAt: Now.AddSeconds(10)))).Status);

@@ -50,6 +50,16 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
             new PageWaitForFunctionOptions { PollingInterval = 100, Timeout = 30_000 });
     }
 
+    // Signs out at the gateway's sign-out page, confirms at the provider's logout page, and waits for the signed-out page.
+    private static async Task SignOutAsync(IPage page, string origin)
+    {
+        var form = await page.GotoAsync(origin + "/.ztgw/sign-out");
+        Assert.Equal(200, form!.Status);
+        await page.ClickAsync("#sign-out");
+        await page.Locator("button[name=logout]").ClickAsync();
+        await page.Locator("#signed-out").WaitForAsync();
+    }
+
     private static async Task<string> SessionCookieAsync(IBrowserContext context, string segment) =>
         (await context.CookiesAsync()).Single(c => c.Name == "ztgw-" + segment).Value;
 
@@ -129,10 +139,7 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
 
         // Sign out: the session ends here and at the provider; the next visit asks for a login again.
         var steppedUp = await SessionCookieAsync(context, "finance");
-        await page.GotoAsync(rig.Finance() + "/.ztgw/sign-out");
-        await page.ClickAsync("#sign-out");
-        await page.Locator("button[name=logout]").ClickAsync();
-        await page.Locator("#signed-out").WaitForAsync();
+        await SignOutAsync(page, rig.Finance());
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "ztgw-finance");
         await page.GotoAsync(rig.Finance() + "/reports/q3");
         await page.Locator("#login").WaitForAsync();
@@ -354,10 +361,7 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
         Assert.DoesNotContain(remote.Headers.TryGetValues("Set-Cookie", out var cleared) ? cleared : [], c => c.StartsWith("ztgw-finance=", StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.OK, (await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + copied)).Status);
 
-        await page.GotoAsync(rig.Finance() + "/.ztgw/sign-out");
-        await page.ClickAsync("#sign-out");
-        await page.Locator("button[name=logout]").ClickAsync();
-        await page.Locator("#signed-out").WaitForAsync();
+        await SignOutAsync(page, rig.Finance());
 
         // A copy of the cookie taken before the sign-out (another tab, a stolen one) opens nothing any more.
         var (status, body, _) = await SignInRig.GetAsync(rig.Finance() + "/reports", "ztgw-finance=" + copied);
@@ -413,11 +417,7 @@ public sealed class BrowserSignInTests(HeadlessChromium chromium)
         Assert.Contains("\"service\":\"portal\"", body, StringComparison.Ordinal);
 
         // Signed out at the second: the provider session's revocation reaches the first through Redis.
-        var signedOut = await page.GotoAsync(rig.Finance(1) + "/.ztgw/sign-out");
-        Assert.Equal(200, signedOut!.Status);
-        await page.ClickAsync("#sign-out");
-        await page.Locator("button[name=logout]").ClickAsync();
-        await page.Locator("#signed-out").WaitForAsync();
+        await SignOutAsync(page, rig.Finance(1));
         Assert.True(await ContinuousGateway.EventuallyAsync(
             async () => (await SignInRig.GetAsync(rig.Finance(0) + "/reports", "ztgw-finance=" + session)).Status == HttpStatusCode.Unauthorized,
             TimeSpan.FromSeconds(5)), "the sign-out at the second process did not end the session at the first: "

@@ -259,13 +259,20 @@ internal sealed partial class ExchangeRegistry : IDisposable
 
         _ = Task.Run(async () =>
         {
+            var verified = false;
             try
             {
                 await state.Posture.VerifyAsync(assertion, principal, CancellationToken.None);
+                verified = true;
             }
             catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException)
             {
                 // The policy state was swapped out meanwhile; the next review verifies with the new one.
+            }
+            catch (Exception ex)
+            {
+                // Nothing is decided on the unverified push; the next review (at most a second away) tries again.
+                Log.PushVerificationFailed(_logger, ex);
             }
             finally
             {
@@ -275,7 +282,11 @@ internal sealed partial class ExchangeRegistry : IDisposable
                 }
             }
 
-            RequestReview();
+            // Only a verdict now remembered is worth a review at once; after a failure the sweep's next review tries again.
+            if (verified)
+            {
+                RequestReview();
+            }
         });
     }
 
@@ -478,5 +489,9 @@ internal sealed partial class ExchangeRegistry : IDisposable
 
         [LoggerMessage(EventId = 1012, Level = LogLevel.Error, Message = "Reviewing the open exchanges failed; the next sweep tries again")]
         public static partial void ReviewFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 1013, Level = LogLevel.Warning,
+            Message = "A pushed device posture could not be verified for the open exchanges of its device; the next review tries again")]
+        public static partial void PushVerificationFailed(ILogger logger, Exception exception);
     }
 }

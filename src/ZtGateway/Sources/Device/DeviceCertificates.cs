@@ -1,4 +1,5 @@
 using System.Formats.Asn1;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ZtGateway.Policy.Configuration;
@@ -24,10 +25,27 @@ internal static class DeviceCertificates
 {
     private const string CommonNameOid = "2.5.4.3";
 
-    /// <summary>The device a device certificate names, or why it names none.</summary>
+    // A listener hands every request of a connection the same certificate object: its names are read once per connection.
+    private static readonly ConditionalWeakTable<X509Certificate2, Reading> Readings = [];
+
+    private sealed record Reading(DeviceIdSource IdFrom, string? DeviceId, string? Problem);
+
+    /// <summary>The device a device certificate names, or why it names none (read once per certificate object and <paramref name="idFrom"/>).</summary>
     public static (string? DeviceId, string? Problem) Name(X509Certificate2 certificate, DeviceIdSource idFrom)
     {
         ArgumentNullException.ThrowIfNull(certificate);
+        if (Readings.TryGetValue(certificate, out var known) && known.IdFrom == idFrom)
+        {
+            return (known.DeviceId, known.Problem);
+        }
+
+        var (deviceId, problem) = NameUncached(certificate, idFrom);
+        Readings.AddOrUpdate(certificate, new Reading(idFrom, deviceId, problem));
+        return (deviceId, problem);
+    }
+
+    private static (string? DeviceId, string? Problem) NameUncached(X509Certificate2 certificate, DeviceIdSource idFrom)
+    {
         try
         {
             var name = idFrom switch
