@@ -20,9 +20,13 @@ internal sealed unsafe partial class AuditSpool
             var reserved = head & ~ClosedBit;
             if (_read < reserved)
             {
-                if (DeliverCommitted(reserved))
+                if (DeliverCommitted(reserved, out var full))
                 {
                     spin.Reset();
+                    if (!full)
+                    {
+                        Gather();
+                    }
                 }
                 else
                 {
@@ -37,13 +41,6 @@ internal sealed unsafe partial class AuditSpool
             {
                 // Closed, and everything reserved before the close is delivered.
                 return;
-            }
-
-            // A busy gateway commits the next line within microseconds: look a little longer before sleeping, so that
-            // appends do not pay for waking the writer line after line.
-            if (LingerFor(head))
-            {
-                continue;
             }
 
             // Idle: say so, then look once more, so that an append either sees the flag or is seen here.
@@ -61,27 +58,27 @@ internal sealed unsafe partial class AuditSpool
         }
     }
 
-    // Spins (yielding, never sleeping) while nothing new is reserved; true as soon as something is.
-    private bool LingerFor(long head)
+    // After a batch smaller than the largest write: lets the lines of the next GatherTime accumulate, so that a busy
+    // gateway's lines reach the sinks in a few large writes a millisecond rather than one write (and one wake-up of this
+    // thread) a line. The lines are safe in the ring meanwhile. Appends do not wake the writer while it gathers (it is
+    // not idle); a flush, a close, or an append waiting for room in a full ring ends the wait at once.
+    private void Gather()
     {
-        var spin = new SpinWait();
-        while (spin.Count < 40)
+        if (Volatile.Read(ref _waiters) > 0 || _stopping)
         {
-            if (Volatile.Read(ref _head) != head)
-            {
-                return true;
-            }
-
-            spin.SpinOnce(sleep1Threshold: -1);
+            return;
         }
 
-        return false;
+        _wake.Wait(GatherTime);
+        _wake.Reset();
     }
 
     // Hands the sinks the committed records from the cursor: contiguous ones of one sink set, up to BatchBytes, in one
-    // write. Returns false when the record at the cursor is not committed yet.
-    private bool DeliverCommitted(long reserved)
+    // write. Returns false when the record at the cursor is not committed yet; full says the batch stopped at
+    // BatchBytes (more is waiting).
+    private bool DeliverCommitted(long reserved, out bool full)
     {
+        full = false;
         var capacity = _capacity;
         var start = _read;
         var position = start;
@@ -107,6 +104,7 @@ internal sealed unsafe partial class AuditSpool
             var recordSet = *(ushort*)(record + 16);
             if (lines > 0 && (recordSet != set || used + length > BatchBytes))
             {
+                full = used + length > BatchBytes;
                 break;
             }
 

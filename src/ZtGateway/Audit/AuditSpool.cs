@@ -56,6 +56,9 @@ internal sealed unsafe partial class AuditSpool : IDisposable
     /// <summary>The most bytes of lines handed to a sink in one write.</summary>
     public const int BatchBytes = 256 * 1024;
 
+    /// <summary>How long the writer lets lines accumulate after a batch smaller than <see cref="BatchBytes"/>.</summary>
+    public static readonly TimeSpan GatherTime = TimeSpan.FromMilliseconds(1);
+
     /// <summary>The smallest ring the spool accepts (tests use small ones; the configuration starts at 1 MiB).</summary>
     public const long MinCapacity = 4096;
 
@@ -82,7 +85,8 @@ internal sealed unsafe partial class AuditSpool : IDisposable
     private readonly long _requestedCapacity;
     private readonly ILogger _logger;
     private readonly object _progress = new();
-    private readonly ManualResetEventSlim _wake = new(false);
+    // No spinning before it blocks: the writer waits on it only when it has nothing to do or chose to gather.
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly Lock _targetsLock = new();
     private readonly byte[] _batch = GC.AllocateUninitializedArray<byte>(BatchBytes);
     private MemoryMappedFile _map = null!;
@@ -334,6 +338,9 @@ internal sealed unsafe partial class AuditSpool : IDisposable
         lock (_progress)
         {
             Interlocked.Increment(ref _waiters);
+
+            // A writer gathering lines stops gathering for a full ring.
+            Wake();
             try
             {
                 while (Volatile.Read(ref _delivered) < target)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
@@ -139,6 +140,33 @@ public sealed class AuditSpoolTests : IDisposable
 
         Assert.Equal(100, gate.Lines.Count);
         Assert.Equal([1, 99], gate.Batches);
+    }
+
+    [Fact]
+    public void LinesCommittedAtAGatewaysPace_ReachTheSinks_ManyPerWrite()
+    {
+        // One line every 100 us, as a gateway at 10,000 decisions a second commits them: a writer that wrote each line
+        // as it came would make about as many writes as lines; one that gathers for GatherTime makes about one a millisecond.
+        const int Count = 400;
+        var (spool, target, set) = Started(SpoolPath, Small);
+        using (spool)
+        {
+            var pace = Stopwatch.StartNew();
+            for (var i = 0; i < Count; i++)
+            {
+                while (pace.Elapsed < TimeSpan.FromMicroseconds(100 * i))
+                {
+                    Thread.SpinWait(20);
+                }
+
+                Assert.True(spool.TryAppend(set, Line($"paced {i}", 200)));
+            }
+
+            spool.Flush();
+        }
+
+        Assert.Equal(Count, target.Lines.Count);
+        Assert.True(target.Batches.Count <= Count / 4, $"{target.Batches.Count} writes for {Count} lines");
     }
 
     [Fact]
