@@ -111,7 +111,8 @@ public static class Topology
 
     /// <summary>
     /// A loopback port that nothing listens on (bound, then released), for a listener that is opened later. It is taken
-    /// below the kernel's ephemeral range, where the outgoing connections of other tests never land in between.
+    /// below the kernel's ephemeral range, where the outgoing connections of other tests never land in between, and it is
+    /// never a port that browsers refuse to load (the browser tests open these listeners in Chromium).
     /// </summary>
     public static int UnusedPort()
     {
@@ -119,6 +120,11 @@ public static class Topology
         for (var attempt = 0; attempt < 50; attempt++)
         {
             var port = Random.Shared.Next(low, high);
+            if (BrowserBlockedPorts.Contains(port))
+            {
+                continue;
+            }
+
             try
             {
                 using var probe = new TcpListener(IPAddress.Loopback, port);
@@ -138,6 +144,10 @@ public static class Topology
         listener.Stop();
         return any;
     }
+
+    // The Fetch standard's bad ports (https://fetch.spec.whatwg.org/#port-blocking) at or above the range's 10,000:
+    // Chromium answers a navigation to one with net::ERR_UNSAFE_PORT, before any connection. The list's others are lower.
+    private static readonly int[] BrowserBlockedPorts = [10080];
 
     // Linux's net.ipv4.ip_local_port_range starts at 32768 by default; ports below it are handed out only on request.
     private static (int Low, int High) BelowEphemeralRange()
